@@ -1,0 +1,516 @@
+//! The audit store: an append-only SQLite log of every permission decision,
+//! token exchange and API call, each event hash-chained to the one before so
+//! that an edited or deleted row is detected by `audit verify`.
+//!
+//! Appends run in `BEGIN IMMEDIATE` (the chain reads the last row, then
+//! writes), so any number of devcontext processes can append at once.
+
+mod chain;
+mod query;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::clock::{Clock, format_ms};
+use crate::db::{self, Mode};
+use crate::error::{Error, Result};
+use crate::redact::redact;
+
+pub use chain::GENESIS;
+pub use query::{Filter, VerifyReport};
+
+/// Append-only migrations: never edit one that has shipped, add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    id          INTEGER PRIMARY KEY,
+    ts_ms       INTEGER NOT NULL,
+    run_id      TEXT    NOT NULL,
+    command     TEXT    NOT NULL,
+    service     TEXT,
+    tool        TEXT,
+    action      TEXT    NOT NULL,
+    endpoint    TEXT,
+    decision    TEXT    NOT NULL,
+    reason      TEXT,
+    http_status INTEGER,
+    duration_ms INTEGER,
+    prev_hash   TEXT    NOT NULL,
+    hash        TEXT    NOT NULL
+);
+CREATE INDEX events_ts ON events (ts_ms);
+CREATE INDEX events_service_id ON events (service, id);
+CREATE INDEX events_run ON events (run_id);
+-- Where the chain starts after `audit prune`: the last pruned event's id and hash.
+CREATE TABLE chain_anchor (
+    one     INTEGER PRIMARY KEY CHECK (one = 1),
+    last_id INTEGER NOT NULL,
+    hash    TEXT    NOT NULL
+);
+"#];
+
+/// What kind of step an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    PermissionCheck,
+    PermissionChange,
+    TokenExchange,
+    ApiCall,
+    Approval,
+    Login,
+    Logout,
+    Connect,
+    Disconnect,
+    Prune,
+    ModelCall,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::PermissionCheck,
+        Action::PermissionChange,
+        Action::TokenExchange,
+        Action::ApiCall,
+        Action::Approval,
+        Action::Login,
+        Action::Logout,
+        Action::Connect,
+        Action::Disconnect,
+        Action::Prune,
+        Action::ModelCall,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::PermissionCheck => "permission_check",
+            Action::PermissionChange => "permission_change",
+            Action::TokenExchange => "token_exchange",
+            Action::ApiCall => "api_call",
+            Action::Approval => "approval",
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::Connect => "connect",
+            Action::Disconnect => "disconnect",
+            Action::Prune => "prune",
+            Action::ModelCall => "model_call",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Action> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Action::ALL.iter().map(|a| a.as_str()).collect();
+                Error::usage(format!("unknown action '{s}'"))
+                    .with_hint(format!("use one of: {}", names.join(", ")))
+            })
+    }
+}
+
+/// The outcome an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Granted,
+    Denied,
+    Error,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Granted => "granted",
+            Decision::Denied => "denied",
+            Decision::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Decision> {
+        match s {
+            "granted" => Ok(Decision::Granted),
+            "denied" => Ok(Decision::Denied),
+            "error" => Ok(Decision::Error),
+            _ => Err(Error::usage(format!("unknown decision '{s}'"))
+                .with_hint("use one of: granted, denied, error")),
+        }
+    }
+}
+
+/// An event about to be appended; the store adds id, time, run, command and hashes.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub action: Action,
+    pub decision: Decision,
+    pub service: Option<String>,
+    pub tool: Option<String>,
+    pub endpoint: Option<String>,
+    pub reason: Option<String>,
+    pub http_status: Option<u16>,
+    pub duration_ms: Option<u64>,
+}
+
+impl NewEvent {
+    pub fn new(action: Action, decision: Decision) -> NewEvent {
+        NewEvent {
+            action,
+            decision,
+            service: None,
+            tool: None,
+            endpoint: None,
+            reason: None,
+            http_status: None,
+            duration_ms: None,
+        }
+    }
+
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    pub fn tool(mut self, tool: impl Into<String>) -> Self {
+        self.tool = Some(tool.into());
+        self
+    }
+
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub fn duration(mut self, d: Duration) -> Self {
+        self.duration_ms = Some(d.as_millis() as u64);
+        self
+    }
+}
+
+/// A stored event, as shown by `devcontext audit` (field names are stable: README).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Event {
+    pub id: i64,
+    pub time: String,
+    pub run_id: String,
+    pub command: String,
+    pub service: Option<String>,
+    pub tool: Option<String>,
+    pub action: String,
+    pub endpoint: Option<String>,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub http_status: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Who is appending: one run id per process invocation, and its command.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub run_id: String,
+    pub command: String,
+}
+
+impl RunContext {
+    pub fn new(command: impl Into<String>) -> RunContext {
+        RunContext {
+            run_id: new_run_id(),
+            command: command.into(),
+        }
+    }
+}
+
+/// A fresh run id: 16 random hex digits.
+pub fn new_run_id() -> String {
+    let bytes: [u8; 8] = rand::random();
+    hex::encode(bytes)
+}
+
+/// A handle on the audit store for one run.
+pub struct AuditLog {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    run: RunContext,
+    clock: Clock,
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl AuditLog {
+    /// Opens (creating if needed) the store for appending and reading.
+    pub fn open(path: &Path, run: RunContext, clock: Clock) -> Result<AuditLog> {
+        let conn = db::open(path, Mode::ReadWrite, BUSY_TIMEOUT, MIGRATIONS)
+            .map_err(|e| e.with_hint("check the audit store's folder, or set DEVCONTEXT_HOME"))?;
+        Ok(AuditLog {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            run,
+            clock,
+        })
+    }
+
+    /// Opens an existing store for reading only (queries and verification).
+    pub fn open_read_only(path: &Path, clock: Clock) -> Result<Option<AuditLog>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = db::open(path, Mode::ReadOnly, BUSY_TIMEOUT, MIGRATIONS)?;
+        Ok(Some(AuditLog {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            run: RunContext::new("audit"),
+            clock,
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn run(&self) -> &RunContext {
+        &self.run
+    }
+
+    /// Appends one event, chained to the last; returns its id.
+    /// Free text is passed through [`redact`] so that no secret is stored.
+    pub fn append(&self, event: NewEvent) -> Result<i64> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let ts_ms = self.clock.now_ms();
+        let run = &self.run;
+        let mut row = Row {
+            id: 0,
+            ts_ms,
+            run_id: run.run_id.clone(),
+            command: run.command.clone(),
+            service: event.service,
+            tool: event.tool,
+            action: event.action.as_str().to_string(),
+            endpoint: event.endpoint.map(|e| redact(&e)),
+            decision: event.decision.as_str().to_string(),
+            reason: event.reason.map(|r| redact(&r)),
+            http_status: event.http_status.map(i64::from),
+            duration_ms: event.duration_ms.map(|d| d as i64),
+        };
+        db::immediate(&mut conn, |tx| {
+            let (last_id, prev_hash) = last_link(tx)?;
+            row.id = last_id + 1;
+            let hash = chain::hash(&prev_hash, &row);
+            tx.execute(
+                "INSERT INTO events (id, ts_ms, run_id, command, service, tool, action, endpoint, \
+                 decision, reason, http_status, duration_ms, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    row.id,
+                    row.ts_ms,
+                    row.run_id,
+                    row.command,
+                    row.service,
+                    row.tool,
+                    row.action,
+                    row.endpoint,
+                    row.decision,
+                    row.reason,
+                    row.http_status,
+                    row.duration_ms,
+                    prev_hash,
+                    hash
+                ],
+            )?;
+            Ok(row.id)
+        })
+        .map_err(|e| {
+            Error::general(format!(
+                "cannot append to the audit store {}: {e}",
+                self.path.display()
+            ))
+            .with_hint("nothing was done without its audit record; check the disk and retry")
+        })
+    }
+
+    /// Streams events matching `filter`, newest first, into `sink`.
+    pub fn query(&self, filter: &Filter, sink: impl FnMut(Event) -> Result<()>) -> Result<u64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        query::run(&conn, filter, sink)
+    }
+
+    /// Recomputes the whole chain.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        query::verify(&conn)
+    }
+
+    /// Deletes the oldest events, up to the first one at or after `before_ms`,
+    /// and records where the remaining chain starts. Returns how many went.
+    pub fn prune(&self, before_ms: i64) -> Result<u64> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let removed = db::immediate(&mut conn, |tx| {
+            let first_kept: Option<i64> = tx.query_row(
+                "SELECT MIN(id) FROM events WHERE ts_ms >= ?1",
+                [before_ms],
+                |r| r.get(0),
+            )?;
+            let last_gone = match first_kept {
+                Some(id) => id - 1,
+                None => {
+                    tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?
+                }
+            };
+            let hash: Option<String> = tx
+                .query_row("SELECT hash FROM events WHERE id = ?1", [last_gone], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(hash) = hash else { return Ok(0) };
+            let n = tx.execute("DELETE FROM events WHERE id <= ?1", [last_gone])?;
+            tx.execute(
+                "INSERT INTO chain_anchor (one, last_id, hash) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
+                params![last_gone, hash],
+            )?;
+            Ok(n as u64)
+        })?;
+        drop(conn);
+        self.append(
+            NewEvent::new(Action::Prune, Decision::Granted).reason(format!(
+                "removed {removed} events older than {}",
+                format_ms(before_ms)
+            )),
+        )?;
+        Ok(removed)
+    }
+}
+
+/// The last event's id and hash, or the anchor left by a prune, or the genesis.
+fn last_link(conn: &Connection) -> rusqlite::Result<(i64, String)> {
+    let last = conn
+        .query_row(
+            "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match last {
+        Some(link) => Ok(link),
+        None => anchor(conn),
+    }
+}
+
+fn anchor(conn: &Connection) -> rusqlite::Result<(i64, String)> {
+    Ok(conn
+        .query_row(
+            "SELECT last_id, hash FROM chain_anchor WHERE one = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, GENESIS.to_string())))
+}
+
+/// The hashed fields of an event, in chain order.
+#[derive(Debug)]
+struct Row {
+    id: i64,
+    ts_ms: i64,
+    run_id: String,
+    command: String,
+    service: Option<String>,
+    tool: Option<String>,
+    action: String,
+    endpoint: Option<String>,
+    decision: String,
+    reason: Option<String>,
+    http_status: Option<i64>,
+    duration_ms: Option<i64>,
+}
+
+impl Row {
+    fn into_event(self, prev_hash: String, hash: String) -> Event {
+        Event {
+            id: self.id,
+            time: format_ms(self.ts_ms),
+            run_id: self.run_id,
+            command: self.command,
+            service: self.service,
+            tool: self.tool,
+            action: self.action,
+            endpoint: self.endpoint,
+            decision: self.decision,
+            reason: self.reason,
+            http_status: self.http_status,
+            duration_ms: self.duration_ms,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> AuditLog {
+        AuditLog::open(
+            &dir.join("audit.db"),
+            RunContext::new("test"),
+            Clock::System,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn append_chain_verify_and_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path());
+        for i in 0..10 {
+            log.append(
+                NewEvent::new(Action::PermissionCheck, Decision::Granted)
+                    .service("slack")
+                    .reason(format!("event {i}")),
+            )
+            .unwrap();
+        }
+        let report = log.verify().unwrap();
+        assert_eq!(report.checked, 10);
+        assert!(report.first_bad.is_none());
+        // prune everything before "now + 1 s": all ten go, the prune event stays and verifies
+        let removed = log.prune(Clock::System.now_ms() + 1000).unwrap();
+        assert_eq!(removed, 10);
+        log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
+            .unwrap();
+        let report = log.verify().unwrap();
+        assert_eq!(report.checked, 2);
+        assert!(report.first_bad.is_none(), "{report:?}");
+    }
+
+    #[test]
+    fn secrets_in_reasons_are_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path());
+        log.append(
+            NewEvent::new(Action::TokenExchange, Decision::Error)
+                .reason("provider said Bearer xoxp-emu-abcdef0123456789 is bad"),
+        )
+        .unwrap();
+        let mut seen = vec![];
+        log.query(&Filter::default(), |e| {
+            seen.push(e);
+            Ok(())
+        })
+        .unwrap();
+        assert!(!seen[0].reason.as_deref().unwrap().contains("xoxp-emu"));
+    }
+}

@@ -1,0 +1,554 @@
+//! The broker: the only door to third-party data. Every provider call passes
+//! gate (permission check) -> approval (writes) -> vault (Token Vault exchange,
+//! memory-only cache) -> call (provider API), and each step is audited,
+//! denials and failures exactly like successes.
+//!
+//! Providers never see the Auth0 session or even the provider token: they get
+//! an [`ApiClient`] that attaches the token and audits each request.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use url::Url;
+
+use crate::approval::{ApprovalRequest, Approver};
+use crate::audit::{Action, AuditLog, Decision, NewEvent};
+use crate::clock::Clock;
+use crate::error::{Error, ExitCode, Result};
+use crate::net;
+use crate::perms::{self, Access, Verdict};
+use crate::service::Service;
+
+/// A provider token from Token Vault. Lives in memory only; never printed.
+pub struct ProviderToken {
+    secret: String,
+    expires_at: Instant,
+    pub scopes: Vec<String>,
+}
+
+impl ProviderToken {
+    /// `lifetime` is Auth0's `expires_in`; the token is reused until a minute before it.
+    pub fn new(secret: String, lifetime: Option<Duration>, scopes: Vec<String>) -> ProviderToken {
+        // Without expires_in, cache for at most five minutes (protocol doc 3.5).
+        let lifetime = lifetime.unwrap_or(Duration::from_secs(300 + 60));
+        let usable = lifetime.saturating_sub(Duration::from_secs(60));
+        ProviderToken {
+            secret,
+            expires_at: Instant::now() + usable,
+            scopes,
+        }
+    }
+
+    fn fresh(&self) -> bool {
+        Instant::now() < self.expires_at
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.secret)
+    }
+}
+
+impl std::fmt::Debug for ProviderToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderToken")
+            .field("secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The outcome of one exchange attempt, for the audit.
+pub struct ExchangeFailure {
+    pub error: Error,
+    /// Auth0's `error` code (e.g. `federated_connection_refresh_token_not_found`).
+    pub code: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+/// Something that can exchange the user's Auth0 session for a provider token.
+pub trait TokenSource: Send + Sync {
+    fn exchange(
+        &self,
+        service: Service,
+    ) -> BoxFuture<'_, std::result::Result<ProviderToken, ExchangeFailure>>;
+    /// The endpoint recorded in the audit for an exchange (method and path).
+    fn endpoint(&self) -> String;
+}
+
+/// One tool invocation as the broker sees it.
+#[derive(Debug, Clone)]
+pub struct CallInfo {
+    pub service: Service,
+    /// The tool's short name (`post_message`).
+    pub tool: String,
+    pub access: Access,
+    /// For writes: exactly what will be sent where, shown when asking approval.
+    pub preview: Option<String>,
+}
+
+impl CallInfo {
+    pub fn full_name(&self) -> String {
+        format!("{}.{}", self.service, self.tool)
+    }
+}
+
+/// Base URLs of the provider APIs.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub github: Url,
+    pub calendar: Url,
+    pub slack: Url,
+}
+
+impl Endpoints {
+    pub fn base(&self, service: Service) -> &Url {
+        match service {
+            Service::Github => &self.github,
+            Service::Calendar => &self.calendar,
+            Service::Slack => &self.slack,
+        }
+    }
+}
+
+type Slot = tokio::sync::Mutex<Option<Arc<ProviderToken>>>;
+
+pub struct Broker {
+    audit: Arc<AuditLog>,
+    permissions: PathBuf,
+    clock: Clock,
+    source: Arc<dyn TokenSource>,
+    approver: Arc<dyn Approver>,
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    cache: HashMap<Service, Slot>,
+    limits: Limits,
+}
+
+/// Bounds on retries and bodies.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest Retry-After honoured; a longer one fails at once with a hint.
+    pub max_retry_wait: Duration,
+    /// Retries after a 429 or a 5xx.
+    pub max_retries: u32,
+    /// Largest response body read.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_retry_wait: Duration::from_secs(20),
+            max_retries: 2,
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl Broker {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        audit: Arc<AuditLog>,
+        permissions: PathBuf,
+        clock: Clock,
+        source: Arc<dyn TokenSource>,
+        approver: Arc<dyn Approver>,
+        http: reqwest::Client,
+        endpoints: Endpoints,
+        limits: Limits,
+    ) -> Broker {
+        let cache = Service::ALL
+            .into_iter()
+            .map(|s| (s, Slot::default()))
+            .collect();
+        Broker {
+            audit,
+            permissions,
+            clock,
+            source,
+            approver,
+            http,
+            endpoints,
+            cache,
+            limits,
+        }
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Step 1, the gate: the permission check (and, for writes, approval),
+    /// audited whatever the answer. Returns an error (exit 7) on denial.
+    pub fn gate(&self, call: &CallInfo) -> Result<()> {
+        let verdict = perms::check(
+            &self.permissions,
+            call.service,
+            &call.tool,
+            call.access,
+            self.clock.now_ms(),
+        );
+        let event = NewEvent::new(
+            Action::PermissionCheck,
+            if matches!(verdict, Verdict::Deny { .. }) {
+                Decision::Denied
+            } else {
+                Decision::Granted
+            },
+        )
+        .service(call.service.as_str())
+        .tool(call.full_name())
+        .reason(format!(
+            "{} {}: {}",
+            call.access,
+            call.full_name(),
+            verdict.reason()
+        ));
+        self.audit.append(event)?;
+        match verdict {
+            Verdict::Allow { .. } => Ok(()),
+            Verdict::Deny { .. } => Err(Error::from(&verdict)),
+            Verdict::Ask { .. } => self.approve(call),
+        }
+    }
+
+    fn approve(&self, call: &CallInfo) -> Result<()> {
+        let request = ApprovalRequest {
+            tool: call.full_name(),
+            preview: call.preview.clone().unwrap_or_else(|| call.full_name()),
+        };
+        let answer = self.approver.approve(&request);
+        let (decision, reason) = match &answer {
+            Ok(a) if a.approved => (Decision::Granted, a.how.clone()),
+            Ok(a) => (Decision::Denied, a.how.clone()),
+            Err(e) => (Decision::Error, e.message.clone()),
+        };
+        self.audit.append(
+            NewEvent::new(Action::Approval, decision)
+                .service(call.service.as_str())
+                .tool(call.full_name())
+                .reason(reason.clone()),
+        )?;
+        match answer {
+            Ok(a) if a.approved => Ok(()),
+            Ok(_) => Err(Error::blocked(format!(
+                "{} was not approved: {reason}",
+                call.full_name()
+            ))
+            .with_hint(format!(
+                "approve it at the prompt, pass --yes, or run `devcontext perms grant {} --for 1h`",
+                call.full_name()
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Step 2, the vault: a provider token, from the cache or one exchange.
+    /// Concurrent callers for one service wait for the same exchange.
+    async fn token(
+        &self,
+        call: &CallInfo,
+        stale: Option<&Arc<ProviderToken>>,
+    ) -> Result<Arc<ProviderToken>> {
+        let slot = &self.cache[&call.service];
+        let mut cached = slot.lock().await;
+        if let Some(token) = cached.as_ref() {
+            let replaced = stale.is_some_and(|s| !Arc::ptr_eq(s, token));
+            if token.fresh() && (stale.is_none() || replaced) {
+                return Ok(token.clone());
+            }
+        }
+        *cached = None;
+        let started = Instant::now();
+        let result = self.source.exchange(call.service).await;
+        let event = NewEvent::new(Action::TokenExchange, Decision::Granted)
+            .service(call.service.as_str())
+            .tool(call.full_name())
+            .endpoint(self.source.endpoint())
+            .duration(started.elapsed());
+        match result {
+            Ok(token) => {
+                self.audit.append(
+                    event
+                        .http_status(200)
+                        .reason(format!("connection {}", call.service.connection())),
+                )?;
+                let token = Arc::new(token);
+                *cached = Some(token.clone());
+                Ok(token)
+            }
+            Err(failure) => {
+                let mut event = event;
+                event.decision = Decision::Error;
+                if failure.error.kind == ExitCode::NotConnected {
+                    event.decision = Decision::Denied;
+                }
+                if let Some(s) = failure.http_status {
+                    event = event.http_status(s);
+                }
+                let reason = match &failure.code {
+                    Some(code) => format!("{code}: {}", failure.error.message),
+                    None => failure.error.message.clone(),
+                };
+                self.audit.append(event.reason(reason))?;
+                Err(failure.error)
+            }
+        }
+    }
+
+    /// Runs one tool call through every step. `work` does the provider calls
+    /// through the [`ApiClient`] it is given.
+    pub async fn run<'b, T, F, Fut>(&'b self, call: &'b CallInfo, work: F) -> Result<T>
+    where
+        F: FnOnce(ApiClient<'b>) -> Fut,
+        Fut: Future<Output = Result<T>> + 'b,
+    {
+        self.gate(call)?;
+        let token = self.token(call, None).await?;
+        let client = ApiClient {
+            broker: self,
+            call,
+            base: self.endpoints.base(call.service).clone(),
+            token: tokio::sync::Mutex::new(token),
+        };
+        work(client).await
+    }
+}
+
+/// A provider's HTTP answer after the broker's checks: 2xx with a JSON body.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// How a provider reads a non-success answer.
+pub trait ProviderErrors: Sync {
+    /// Maps a failed answer (or a 2xx that is really an error, like Slack's
+    /// `ok: false`) to an error. Returns None when the answer is a success.
+    fn interpret(&self, status: StatusCode, headers: &HeaderMap, body: &Value) -> Option<Error>;
+}
+
+/// The request body of a call.
+pub enum Body<'a> {
+    None,
+    Json(&'a Value),
+    Form(&'a [(&'a str, String)]),
+}
+
+/// What a provider gets from the broker: requests with the token attached,
+/// each audited, with bounded retries. The token itself is not reachable.
+pub struct ApiClient<'b> {
+    broker: &'b Broker,
+    call: &'b CallInfo,
+    base: Url,
+    token: tokio::sync::Mutex<Arc<ProviderToken>>,
+}
+
+impl ApiClient<'_> {
+    pub fn call(&self) -> &CallInfo {
+        self.call
+    }
+
+    /// Scopes Auth0 reported for the provider token.
+    pub async fn scopes(&self) -> Vec<String> {
+        self.token.lock().await.scopes.clone()
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        errors: &dyn ProviderErrors,
+    ) -> Result<ApiResponse> {
+        self.send(Method::GET, path, query, Body::None, errors)
+            .await
+    }
+
+    /// Sends one request; audits every attempt with its status.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body<'_>,
+        errors: &dyn ProviderErrors,
+    ) -> Result<ApiResponse> {
+        let url = join(&self.base, path)?;
+        let endpoint = format!("{method} {}", url.path());
+        let limits = &self.broker.limits;
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.token.lock().await.clone();
+            let mut request = self
+                .broker
+                .http
+                .request(method.clone(), url.clone())
+                .query(query)
+                .header(reqwest::header::AUTHORIZATION, token.bearer())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if self.call.service == Service::Github {
+                request = request
+                    .header(reqwest::header::ACCEPT, "application/vnd.github+json")
+                    .header("X-GitHub-Api-Version", "2022-11-28");
+            }
+            request = match &body {
+                Body::None => request,
+                Body::Json(v) => request.json(v),
+                Body::Form(f) => request.form(f),
+            };
+            let started = Instant::now();
+            let outcome = self.receive(request).await;
+            let event = NewEvent::new(Action::ApiCall, Decision::Granted)
+                .service(self.call.service.as_str())
+                .tool(self.call.full_name())
+                .endpoint(endpoint.clone())
+                .duration(started.elapsed());
+            let (status, headers, body) = match outcome {
+                Ok(parts) => parts,
+                Err(e) => {
+                    let mut ev = event.reason(e.message.clone());
+                    ev.decision = Decision::Error;
+                    self.broker.audit.append(ev)?;
+                    return Err(e);
+                }
+            };
+            let event = event.http_status(status.as_u16());
+            let failure = errors.interpret(status, &headers, &body);
+            let Some(error) = failure else {
+                self.broker.audit.append(event)?;
+                return Ok(ApiResponse {
+                    status,
+                    headers,
+                    body,
+                });
+            };
+            let mut ev = event.reason(error.message.clone());
+            ev.decision = Decision::Error;
+            self.broker.audit.append(ev)?;
+            // 401: the token may have been revoked or expired early: one fresh exchange.
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                refreshed = true;
+                let fresh = self.broker.token(self.call, Some(&token)).await?;
+                *self.token.lock().await = fresh;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(error.with_hint(format!(
+                    "{} rejected a fresh token; run `devcontext connect {}` to re-authorize",
+                    self.call.service.display_name(),
+                    self.call.service.connect_name()
+                )));
+            }
+            let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                || status.is_server_error()
+                || is_rate_limited(&headers);
+            if !retryable || attempt > limits.max_retries {
+                return Err(error);
+            }
+            let wait = retry_wait(&headers, attempt, self.broker.clock.now().timestamp());
+            if wait > limits.max_retry_wait {
+                return Err(Error::upstream(format!(
+                    "{} is rate limiting; it asks to wait {} s",
+                    self.call.service.display_name(),
+                    wait.as_secs()
+                ))
+                .with_hint("try again later"));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends and reads the body (bounded), parsing it as JSON.
+    async fn receive(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, HeaderMap, Value)> {
+        let what = format!("{} {}", self.call.service.display_name(), self.call.tool);
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| net::transport_error(&e, &what))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let max = self.broker.limits.max_body_bytes;
+        if response.content_length().is_some_and(|n| n as usize > max) {
+            return Err(oversized(&what, max));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| net::transport_error(&e, &what))?
+        {
+            if bytes.len() + chunk.len() > max {
+                return Err(oversized(&what, max));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if bytes.is_empty() {
+            return Ok((status, headers, Value::Null));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Ok((status, headers, v)),
+            Err(_) if !status.is_success() => Ok((status, headers, Value::Null)),
+            Err(e) => Err(Error::upstream(format!(
+                "{what}: the answer (HTTP {status}) is not valid JSON ({e})"
+            ))
+            .with_hint("the API or a proxy in between sent something unexpected; retry later")),
+        }
+    }
+}
+
+fn oversized(what: &str, max: usize) -> Error {
+    Error::upstream(format!(
+        "{what}: the answer is larger than {} MB",
+        max / (1024 * 1024)
+    ))
+    .with_hint("narrow the request (fewer items or a shorter time range)")
+}
+
+fn join(base: &Url, path: &str) -> Result<Url> {
+    let mut text = base.as_str().trim_end_matches('/').to_string();
+    text.push('/');
+    text.push_str(path.trim_start_matches('/'));
+    Url::parse(&text).map_err(|e| Error::general(format!("bad API path {path}: {e}")))
+}
+
+/// GitHub's secondary rate limits come as 403 with `x-ratelimit-remaining: 0` or a Retry-After.
+fn is_rate_limited(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "0")
+        || headers.contains_key(reqwest::header::RETRY_AFTER)
+}
+
+/// How long to wait before retrying: Retry-After, X-RateLimit-Reset, or backoff.
+pub fn retry_wait(headers: &HeaderMap, attempt: u32, now_secs: i64) -> Duration {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Duration::from_secs(secs);
+    }
+    if let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
+        return Duration::from_secs((reset - now_secs).max(0) as u64);
+    }
+    Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1).min(6)))
+}

@@ -1,0 +1,175 @@
+//! The command line, declared once with clap derive: it also feeds the shell
+//! completions and the man page, so they can never disagree with `--help`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "devcontext",
+    version,
+    about = "Let an AI assistant read your GitHub, Google Calendar and Slack through Auth0 Token Vault, without ever holding your keys",
+    after_help = "Examples:\n  devcontext status\n  devcontext perms revoke slack\n  devcontext audit --since 24h --json | jq '.[].action'\n\nExit codes: 0 ok, 1 error, 2 usage, 3 login required, 4 not connected,\n5 upstream error, 6 network error, 7 blocked, 8 step limit reached."
+)]
+pub struct Cli {
+    /// Print debug logs on stderr (secrets are never logged)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Turn off colours (NO_COLOR in the environment does the same)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show where devcontext keeps its files, the session and each service's state
+    #[command(
+        after_help = "Examples:\n  devcontext status\n  devcontext status --json | jq .files"
+    )]
+    Status(JsonFlag),
+
+    /// Allow or block the assistant per service and per tool
+    #[command(subcommand)]
+    Perms(PermsCommand),
+
+    /// Query, verify and prune the audit store
+    #[command(
+        after_help = "Examples:\n  devcontext audit\n  devcontext audit --service slack --since 7d --limit 20\n  devcontext audit --decision denied --json | jq '.[] | .reason'\n  devcontext audit --ndjson > audit.ndjson\n  devcontext audit verify\n  devcontext audit prune --before 90d"
+    )]
+    Audit(AuditArgs),
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  devcontext completions bash > ~/.local/share/bash-completion/completions/devcontext\n  devcontext completions zsh > ~/.zfunc/_devcontext"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+
+    /// Print the man page (roff)
+    #[command(after_help = "Example:\n  devcontext man > devcontext.1 && man ./devcontext.1")]
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PermsCommand {
+    /// Show each service's state, what reads and writes are allowed, and tool rules
+    #[command(
+        after_help = "Examples:\n  devcontext perms list\n  devcontext perms list --json | jq '.[] | {service, state}'"
+    )]
+    List(JsonFlag),
+
+    /// Block the assistant from a service or a tool (instant, persistent)
+    #[command(
+        after_help = "Examples:\n  devcontext perms revoke slack\n  devcontext perms revoke github.comment"
+    )]
+    Revoke {
+        /// A service (github, calendar, slack) or a tool (slack.post_message)
+        subject: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Allow a service or a tool again, optionally only for a while
+    #[command(
+        after_help = "Examples:\n  devcontext perms grant slack\n  devcontext perms grant slack --for 2h\n  devcontext perms grant slack.post_message --for 1h\n  devcontext perms grant github --write --for 30m"
+    )]
+    Grant {
+        /// A service (github, calendar, slack) or a tool (slack.post_message)
+        subject: String,
+        /// Let the grant lapse after this long (30m, 2h, 7d)
+        #[arg(long = "for", value_name = "DURATION")]
+        duration: Option<String>,
+        /// For a service: also allow its write tools without asking
+        #[arg(long)]
+        write: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Answer whether a call would be allowed now (exit 0 yes, 7 no); audited
+    #[command(
+        after_help = "Examples:\n  devcontext perms check slack\n  devcontext perms check slack.post_message --write || echo blocked"
+    )]
+    Check {
+        /// A service or a tool
+        subject: String,
+        /// Check a write rather than a read
+        #[arg(long)]
+        write: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub action: Option<AuditCommand>,
+
+    /// Only events of this service (github, calendar, slack)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only events of this tool (slack.post_message)
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Only events of this action (permission_check, token_exchange, api_call, ...)
+    #[arg(long = "action", value_name = "ACTION")]
+    pub action_filter: Option<String>,
+    /// Only events with this decision (granted, denied, error)
+    #[arg(long)]
+    pub decision: Option<String>,
+    /// Only events at or after this time (24h, 7d, 2026-11-01, RFC 3339)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events before this time (same forms as --since)
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only events of this run id
+    #[arg(long)]
+    pub run: Option<String>,
+    /// At most this many events, newest first [default: 50; none for --ndjson]
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Print a JSON array
+    #[arg(long, conflicts_with = "ndjson")]
+    pub json: bool,
+    /// Print one JSON event per line, streamed
+    #[arg(long)]
+    pub ndjson: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 and name the first bad event if broken
+    #[command(after_help = "Example:\n  devcontext audit verify && echo intact")]
+    Verify(JsonFlag),
+    /// Delete events older than a time, keeping a chain that still verifies
+    #[command(after_help = "Example:\n  devcontext audit prune --before 90d")]
+    Prune {
+        /// Delete events before this time (90d, 2026-08-01, RFC 3339)
+        #[arg(long)]
+        before: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}

@@ -1,0 +1,205 @@
+//! `devcontext audit [filters] [--json|--ndjson]`, `audit verify`, `audit prune`.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::audit::{self, AuditLog, Event, Filter};
+use crate::cli::{AuditArgs, AuditCommand};
+use crate::error::{Error, Result};
+use crate::output::{self, Color, write_error};
+use crate::service::Service;
+use crate::timespec;
+
+pub fn run(app: &App, args: AuditArgs) -> Result<()> {
+    match args.action {
+        Some(AuditCommand::Verify(json)) => verify(app, json.json),
+        Some(AuditCommand::Prune { ref before, json }) => prune(app, before, json.json),
+        None => list(app, &args),
+    }
+}
+
+fn filter(app: &App, args: &AuditArgs) -> Result<Filter> {
+    let now = app.clock.now();
+    let time = |t: &Option<String>| -> Result<Option<i64>> {
+        t.as_deref()
+            .map(|t| timespec::parse_time(t, now).map(|t| t.timestamp_millis()))
+            .transpose()
+    };
+    let service = args
+        .service
+        .as_deref()
+        .map(|s| s.parse::<Service>().map(|s| s.as_str().to_string()))
+        .transpose()?;
+    let action = args
+        .action_filter
+        .as_deref()
+        .map(|a| audit::Action::parse(a).map(|a| a.as_str().to_string()))
+        .transpose()?;
+    let decision = args
+        .decision
+        .as_deref()
+        .map(|d| audit::Decision::parse(d).map(|d| d.as_str().to_string()))
+        .transpose()?;
+    let default_limit = if args.ndjson { None } else { Some(50) };
+    Ok(Filter {
+        service,
+        tool: args.tool.clone(),
+        action,
+        decision,
+        since_ms: time(&args.since)?,
+        until_ms: time(&args.until)?,
+        run_id: args.run.clone(),
+        limit: args.limit.or(default_limit),
+    })
+}
+
+fn open(app: &App) -> Result<Option<AuditLog>> {
+    AuditLog::open_read_only(&app.paths.audit_db(), app.clock)
+}
+
+fn list(app: &App, args: &AuditArgs) -> Result<()> {
+    let filter = filter(app, args)?;
+    let store = open(app)?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if args.ndjson {
+        if let Some(store) = store {
+            store.query(&filter, |e| {
+                serde_json::to_writer(&mut out, &e).map_err(json_error)?;
+                out.write_all(b"\n").map_err(write_error)
+            })?;
+        }
+        return out.flush().map_err(write_error);
+    }
+    if args.json {
+        out.write_all(b"[").map_err(write_error)?;
+        let mut first = true;
+        if let Some(store) = store {
+            store.query(&filter, |e| {
+                out.write_all(if first { b"\n  " } else { b",\n  " })
+                    .map_err(write_error)?;
+                first = false;
+                serde_json::to_writer(&mut out, &e).map_err(json_error)
+            })?;
+        }
+        out.write_all(if first { b"]\n" } else { b"\n]\n" })
+            .map_err(write_error)?;
+        return out.flush().map_err(write_error);
+    }
+    let mut events: Vec<Event> = Vec::new();
+    if let Some(store) = store {
+        store.query(&filter, |e| {
+            events.push(e);
+            Ok(())
+        })?;
+    }
+    if events.is_empty() {
+        eprintln!("no audit events match");
+        return Ok(());
+    }
+    let mut table = output::table(&[
+        "ID",
+        "TIME (UTC)",
+        "COMMAND",
+        "TOOL",
+        "ACTION",
+        "DECISION",
+        "ENDPOINT",
+        "MS",
+        "REASON",
+    ]);
+    for e in &events {
+        let decision = match e.decision.as_str() {
+            "granted" => app.ui.paint(&e.decision, Color::Green),
+            "denied" => app.ui.paint(&e.decision, Color::Red),
+            _ => app.ui.paint(&e.decision, Color::Yellow),
+        };
+        let status = e
+            .http_status
+            .map(|s| format!(" -> {s}"))
+            .unwrap_or_default();
+        table.add_row(vec![
+            e.id.to_string(),
+            e.time.replace('T', " ").trim_end_matches('Z').to_string(),
+            e.command.clone(),
+            e.tool
+                .clone()
+                .or_else(|| e.service.clone())
+                .unwrap_or_default(),
+            e.action.clone(),
+            decision,
+            e.endpoint
+                .as_ref()
+                .map(|p| format!("{p}{status}"))
+                .unwrap_or_default(),
+            e.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
+            e.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    writeln!(out, "{table}").map_err(write_error)?;
+    out.flush().map_err(write_error)
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    if e.is_io() {
+        write_error(e.into())
+    } else {
+        Error::general(format!("cannot write JSON: {e}"))
+    }
+}
+
+fn verify(app: &App, json: bool) -> Result<()> {
+    let Some(store) = open(app)? else {
+        if json {
+            output::print_json(&serde_json::json!({"checked": 0, "first_bad": null}))?;
+        } else {
+            output::line("audit store is empty: nothing to verify")?;
+        }
+        return Ok(());
+    };
+    let report = store.verify()?;
+    if json {
+        output::print_json(&report)?;
+    }
+    match &report.first_bad {
+        None => {
+            if !json {
+                output::line(format!(
+                    "audit chain intact: {} events verified",
+                    report.checked
+                ))?;
+            }
+            Ok(())
+        }
+        Some(bad) => Err(Error::general(format!(
+            "audit chain broken at event {}: {} ({} events before it verified)",
+            bad.id, bad.problem, report.checked
+        ))
+        .with_hint("the store was modified outside devcontext; keep a copy for investigation")),
+    }
+}
+
+#[derive(Serialize)]
+struct PruneReport {
+    removed: u64,
+    before: String,
+}
+
+fn prune(app: &App, before: &str, json: bool) -> Result<()> {
+    let cutoff = timespec::parse_time(before, app.clock.now())?;
+    let store = app.audit("audit prune")?;
+    let removed = store.prune(cutoff.timestamp_millis())?;
+    let report = PruneReport {
+        removed,
+        before: cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    };
+    if json {
+        output::print_json(&report)
+    } else {
+        output::line(format!(
+            "removed {removed} events older than {}; the chain still verifies",
+            report.before
+        ))
+    }
+}

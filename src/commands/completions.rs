@@ -1,0 +1,26 @@
+//! `devcontext completions SHELL` and `devcontext man`: generated from the clap definitions.
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Shell};
+use crate::error::Result;
+use crate::output::write_error;
+
+pub fn completions(shell: Shell) -> Result<()> {
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+        Shell::Powershell => clap_complete::Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "devcontext", &mut out);
+    Ok(())
+}
+
+pub fn man() -> Result<()> {
+    let page = clap_mangen::Man::new(Cli::command());
+    page.render(&mut std::io::stdout().lock())
+        .map_err(write_error)
+}

@@ -1,0 +1,201 @@
+//! `devcontext perms list|revoke|grant|check`.
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::audit::{Action, Decision, NewEvent};
+use crate::cli::PermsCommand;
+use crate::error::{Error, Result};
+use crate::output::{self, Color};
+use crate::perms::{self, Access, Change, Effect, PermissionStore, ServiceState, Verdict};
+use crate::timespec;
+use crate::tools;
+
+pub fn run(app: &App, cmd: PermsCommand) -> Result<()> {
+    match cmd {
+        PermsCommand::List(args) => list(app, args.json),
+        PermsCommand::Revoke { subject, json } => {
+            let (subject, tool_access) = tools::parse_subject(&subject)?;
+            let accesses = match tool_access {
+                Some(a) => vec![a],
+                None => vec![Access::Read, Access::Write],
+            };
+            change(
+                app,
+                Change {
+                    subject,
+                    accesses,
+                    effect: Effect::Deny,
+                    expires_at_ms: None,
+                },
+                json.json,
+            )
+        }
+        PermsCommand::Grant {
+            subject,
+            duration,
+            write,
+            json,
+        } => {
+            let (subject, tool_access) = tools::parse_subject(&subject)?;
+            let accesses = match (tool_access, write) {
+                (Some(_), true) => {
+                    return Err(Error::usage("--write applies to a whole service")
+                        .with_hint("a tool's grant already covers what that tool does"));
+                }
+                (Some(a), false) => vec![a],
+                (None, true) => vec![Access::Read, Access::Write],
+                (None, false) => vec![Access::Read],
+            };
+            let expires_at_ms = match duration {
+                Some(d) => {
+                    Some(app.clock.now_ms() + timespec::parse_duration(&d)?.num_milliseconds())
+                }
+                None => None,
+            };
+            change(
+                app,
+                Change {
+                    subject,
+                    accesses,
+                    effect: Effect::Allow,
+                    expires_at_ms,
+                },
+                json.json,
+            )
+        }
+        PermsCommand::Check {
+            subject,
+            write,
+            json,
+        } => check(app, &subject, write, json.json),
+    }
+}
+
+fn list(app: &App, json: bool) -> Result<()> {
+    let store = PermissionStore::open(&app.paths.permissions_db())?;
+    let summary = store.summary(app.clock.now_ms())?;
+    if json {
+        return output::print_json(&summary);
+    }
+    let mut table = output::table(&["SERVICE", "STATE", "READ", "WRITE", "TOOL RULES"]);
+    for s in &summary {
+        let state = match s.state {
+            ServiceState::Connected => app.ui.paint(s.state.as_str(), Color::Green),
+            ServiceState::Revoked => app.ui.paint(s.state.as_str(), Color::Red),
+            ServiceState::NotConnected => app.ui.paint(s.state.as_str(), Color::Dim),
+        };
+        let svc = s.service.as_str();
+        let tool_rules: Vec<String> = s
+            .rules
+            .iter()
+            .filter(|r| r.subject != svc)
+            .map(|r| {
+                let until = r
+                    .expires_at
+                    .as_ref()
+                    .map(|t| format!(" until {t}"))
+                    .unwrap_or_default();
+                format!("{} {}: {}{until}", r.subject, r.access, r.effect)
+            })
+            .collect();
+        table.add_row(vec![
+            svc.to_string(),
+            state,
+            s.read.clone(),
+            s.write.clone(),
+            if tool_rules.is_empty() {
+                "-".into()
+            } else {
+                tool_rules.join("\n")
+            },
+        ]);
+    }
+    output::line(table)
+}
+
+fn change(app: &App, change: Change, json: bool) -> Result<()> {
+    let audit = app.audit("perms")?;
+    let mut store = PermissionStore::open(&app.paths.permissions_db())?;
+    let outcome = store.apply(&change, app.clock.now_ms());
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            audit.append(
+                NewEvent::new(Action::PermissionChange, Decision::Error)
+                    .service(change.subject.service.as_str())
+                    .reason(format!("{}: {}", change.subject, e.message)),
+            )?;
+            return Err(e);
+        }
+    };
+    let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
+        .service(change.subject.service.as_str())
+        .reason(outcome.message.clone());
+    if change.subject.tool.is_some() {
+        event = event.tool(change.subject.key());
+    }
+    audit.append(event)?;
+    if json {
+        output::print_json(&outcome)
+    } else {
+        output::line(&outcome.message)
+    }
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    subject: String,
+    access: Access,
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+}
+
+fn check(app: &App, subject: &str, write: bool, json: bool) -> Result<()> {
+    let (subject, tool_access) = tools::parse_subject(subject)?;
+    let access = match (tool_access, write) {
+        (Some(a), _) => a,
+        (None, true) => Access::Write,
+        (None, false) => Access::Read,
+    };
+    let tool = subject.tool.clone().unwrap_or_else(|| "*".into());
+    let verdict = perms::check(
+        &app.paths.permissions_db(),
+        subject.service,
+        &tool,
+        access,
+        app.clock.now_ms(),
+    );
+    let audit = app.audit("perms check")?;
+    let mut event = NewEvent::new(
+        Action::PermissionCheck,
+        if verdict.is_allowed() {
+            Decision::Granted
+        } else {
+            Decision::Denied
+        },
+    )
+    .service(subject.service.as_str())
+    .reason(format!("{access} {subject}: {}", verdict.reason()));
+    if subject.tool.is_some() {
+        event = event.tool(subject.key());
+    }
+    audit.append(event)?;
+    if json {
+        output::print_json(&CheckReport {
+            subject: subject.key(),
+            access,
+            verdict: &verdict,
+        })?;
+    } else if verdict.is_allowed() {
+        output::line(format!("allowed: {}", verdict.reason()))?;
+    }
+    match &verdict {
+        Verdict::Allow { .. } => Ok(()),
+        Verdict::Deny { .. } => Err(Error::from(&verdict)),
+        Verdict::Ask { reason } => Err(Error::blocked(format!("needs approval: {reason}"))
+            .with_hint(format!(
+                "approve it when asked, or run `devcontext perms grant {subject} --for 1h`"
+            ))),
+    }
+}

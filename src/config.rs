@@ -1,0 +1,306 @@
+//! Where devcontext keeps its files and how its settings are resolved.
+//!
+//! Files live in XDG locations by default; `DEVCONTEXT_HOME` puts config, state
+//! and credentials under one folder instead (tests and portable setups use it).
+//! Settings come from `config.toml`, then `DEVCONTEXT_*` environment variables,
+//! then command-line flags, each layer winning over the one before.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The folders and files devcontext uses.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub state_dir: PathBuf,
+    pub credentials_dir: PathBuf,
+    /// True when `DEVCONTEXT_HOME` decided the layout.
+    pub from_home: bool,
+}
+
+impl Paths {
+    /// Resolves the layout from `DEVCONTEXT_HOME` or the platform's XDG folders.
+    pub fn resolve(env: &Env) -> Result<Paths> {
+        if let Some(home) = env.get("DEVCONTEXT_HOME") {
+            let home = PathBuf::from(home);
+            return Ok(Paths {
+                config_file: home.join("config.toml"),
+                state_dir: home.join("state"),
+                credentials_dir: home.join("credentials"),
+                from_home: true,
+            });
+        }
+        use etcetera::BaseStrategy;
+        let dirs = etcetera::choose_base_strategy().map_err(|e| {
+            Error::general(format!("cannot find your home folder: {e}"))
+                .with_hint("set DEVCONTEXT_HOME to a folder devcontext may use")
+        })?;
+        let data = dirs.data_dir().join("devcontext");
+        Ok(Paths {
+            config_file: dirs.config_dir().join("devcontext").join("config.toml"),
+            state_dir: dirs
+                .state_dir()
+                .unwrap_or_else(|| data.clone())
+                .join("devcontext"),
+            credentials_dir: data.join("credentials"),
+            from_home: false,
+        })
+    }
+
+    pub fn audit_db(&self) -> PathBuf {
+        self.state_dir.join("audit.db")
+    }
+
+    pub fn permissions_db(&self) -> PathBuf {
+        self.state_dir.join("permissions.db")
+    }
+
+    /// Session facts that are not secret (who is logged in, which tenant).
+    pub fn session_file(&self) -> PathBuf {
+        self.state_dir.join("session.json")
+    }
+}
+
+/// A snapshot of the environment, so that resolution is a pure function in tests.
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env(std::env::vars()
+            .filter(|(k, _)| k.starts_with("DEVCONTEXT_") || k.starts_with("OPENAI_"))
+            .collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    /// A variable's value; empty values count as unset.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
+/// `config.toml` as written by the user. Unknown keys are errors, so typos are caught.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub auth0: Auth0Section,
+    #[serde(default)]
+    pub providers: ProvidersSection,
+    #[serde(default)]
+    pub model: ModelSection,
+    pub credential_store: Option<String>,
+    /// Seconds before any HTTP request gives up.
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Auth0Section {
+    pub domain: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub audience: Option<String>,
+    pub device_client_id: Option<String>,
+    pub api_client_id: Option<String>,
+    pub api_client_secret: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersSection {
+    pub github_api_url: Option<String>,
+    pub slack_api_url: Option<String>,
+    pub calendar_api_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    pub base_url: Option<String>,
+    pub name: Option<String>,
+    pub max_steps: Option<u32>,
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub model: Option<String>,
+    pub max_steps: Option<u32>,
+}
+
+/// The resolved settings the rest of the program reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub auth0: Auth0Section,
+    pub github_api_url: String,
+    pub slack_api_url: String,
+    pub calendar_api_url: String,
+    pub model_base_url: Option<String>,
+    pub model_api_key: Option<String>,
+    pub model_name: Option<String>,
+    pub max_steps: u32,
+    pub credential_store: String,
+    pub timeout_secs: u64,
+}
+
+pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
+pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
+pub const DEFAULT_CALENDAR_API_URL: &str = "https://www.googleapis.com/calendar/v3";
+
+/// Reads `config.toml` if it exists. A malformed file names the file, the line and the problem.
+pub fn read_file_config(path: &Path) -> Result<FileConfig> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => {
+            return Err(
+                Error::usage(format!("cannot read config file {}: {e}", path.display()))
+                    .with_hint("check the file's permissions"),
+            );
+        }
+    };
+    parse_file_config(&text).map_err(|(line, what)| {
+        Error::usage(format!(
+            "config file {} line {line}: {what}",
+            path.display()
+        ))
+        .with_hint("fix or remove that line; `devcontext status` shows the file in use")
+    })
+}
+
+/// Parses config text; on error returns the 1-based line and a one-line description.
+pub fn parse_file_config(text: &str) -> std::result::Result<FileConfig, (usize, String)> {
+    toml::from_str::<FileConfig>(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
+        (line, e.message().trim().to_string())
+    })
+}
+
+impl Settings {
+    pub fn resolve(file: FileConfig, env: &Env, overrides: &Overrides) -> Result<Settings> {
+        let pick = |flag: Option<String>, key: &str, from_file: Option<String>| {
+            flag.or_else(|| env.get(key)).or(from_file)
+        };
+        let a = file.auth0;
+        let auth0 = Auth0Section {
+            domain: pick(None, "DEVCONTEXT_AUTH0_DOMAIN", a.domain),
+            client_id: pick(None, "DEVCONTEXT_AUTH0_CLIENT_ID", a.client_id),
+            client_secret: pick(None, "DEVCONTEXT_AUTH0_CLIENT_SECRET", a.client_secret),
+            audience: pick(None, "DEVCONTEXT_AUTH0_AUDIENCE", a.audience),
+            device_client_id: pick(
+                None,
+                "DEVCONTEXT_AUTH0_DEVICE_CLIENT_ID",
+                a.device_client_id,
+            ),
+            api_client_id: pick(None, "DEVCONTEXT_AUTH0_API_CLIENT_ID", a.api_client_id),
+            api_client_secret: pick(
+                None,
+                "DEVCONTEXT_AUTH0_API_CLIENT_SECRET",
+                a.api_client_secret,
+            ),
+        };
+        let p = file.providers;
+        let m = file.model;
+        let max_steps = match overrides.max_steps {
+            Some(n) => n,
+            None => match env.get("DEVCONTEXT_MAX_STEPS") {
+                Some(v) => v.parse().map_err(|_| {
+                    Error::usage(format!(
+                        "DEVCONTEXT_MAX_STEPS must be a whole number, not '{v}'"
+                    ))
+                })?,
+                None => m.max_steps.unwrap_or(8),
+            },
+        };
+        if max_steps == 0 {
+            return Err(Error::usage("the step limit must be at least 1"));
+        }
+        let timeout_secs = match env.get("DEVCONTEXT_TIMEOUT_SECS") {
+            Some(v) => v.parse().map_err(|_| {
+                Error::usage(format!(
+                    "DEVCONTEXT_TIMEOUT_SECS must be a whole number of seconds, not '{v}'"
+                ))
+            })?,
+            None => file.timeout_secs.unwrap_or(30),
+        };
+        Ok(Settings {
+            auth0,
+            github_api_url: pick(None, "DEVCONTEXT_GITHUB_API_URL", p.github_api_url)
+                .unwrap_or_else(|| DEFAULT_GITHUB_API_URL.into()),
+            slack_api_url: pick(None, "DEVCONTEXT_SLACK_API_URL", p.slack_api_url)
+                .unwrap_or_else(|| DEFAULT_SLACK_API_URL.into()),
+            calendar_api_url: pick(None, "DEVCONTEXT_CALENDAR_API_URL", p.calendar_api_url)
+                .unwrap_or_else(|| DEFAULT_CALENDAR_API_URL.into()),
+            model_base_url: pick(None, "OPENAI_BASE_URL", m.base_url),
+            model_api_key: env.get("OPENAI_API_KEY"),
+            model_name: pick(overrides.model.clone(), "DEVCONTEXT_MODEL", m.name),
+            max_steps,
+            credential_store: pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)
+                .unwrap_or_else(|| "auto".into()),
+            timeout_secs,
+        })
+    }
+
+    /// True when an Auth0 tenant is configured (domain and client id).
+    pub fn has_tenant(&self) -> bool {
+        self.auth0.domain.is_some() && self.auth0.client_id.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_config_names_the_line() {
+        let err = parse_file_config("[auth0]\ndomain = \"x\"\nclient_id = \n").unwrap_err();
+        assert_eq!(err.0, 3);
+        let err = parse_file_config("[auth0]\ndomian = \"x\"\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("domian"), "{}", err.1);
+    }
+
+    #[test]
+    fn env_beats_file_and_flags_beat_env() {
+        let file = parse_file_config(
+            "[auth0]\ndomain = \"file.example\"\n[model]\nname = \"file-model\"\nmax_steps = 3\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs([
+            ("DEVCONTEXT_AUTH0_DOMAIN", "env.example"),
+            ("DEVCONTEXT_MODEL", "env-model"),
+        ]);
+        let flags = Overrides {
+            model: Some("flag-model".into()),
+            max_steps: None,
+        };
+        let s = Settings::resolve(file, &env, &flags).unwrap();
+        assert_eq!(s.auth0.domain.as_deref(), Some("env.example"));
+        assert_eq!(s.model_name.as_deref(), Some("flag-model"));
+        assert_eq!(s.max_steps, 3);
+        assert_eq!(s.github_api_url, DEFAULT_GITHUB_API_URL);
+    }
+
+    #[test]
+    fn home_override_puts_everything_under_one_folder() {
+        let env = Env::from_pairs([("DEVCONTEXT_HOME", "/tmp/dc")]);
+        let p = Paths::resolve(&env).unwrap();
+        assert_eq!(p.config_file, PathBuf::from("/tmp/dc/config.toml"));
+        assert!(p.audit_db().starts_with("/tmp/dc/state"));
+        assert!(p.credentials_dir.starts_with("/tmp/dc"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Opening devcontext's SQLite files the one safe way: WAL set at creation,
+//! a busy timeout, `synchronous=NORMAL`, and append-only migrations keyed by
+//! `PRAGMA user_version`. The audit and permission stores both go through here.
+//!
+//! Settings follow measurements on this kind of machine (testing.md section 5):
+//! with these, 8 processes appending at once saw no "database is locked".
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Create the file (and its folder) if missing, migrate it.
+    ReadWrite,
+    /// Open an existing file for reading only; a missing file is an error.
+    ReadOnly,
+}
+
+/// Opens `path`, applying `migrations` in order (each one runs exactly once,
+/// in its own transaction). Migrations are append-only: never edit a shipped one.
+pub fn open(
+    path: &Path,
+    mode: Mode,
+    busy_timeout: Duration,
+    migrations: &[&str],
+) -> Result<Connection> {
+    let what = path.display();
+    let mut conn = match mode {
+        Mode::ReadWrite => {
+            if let Some(dir) = path.parent() {
+                create_private_dir(dir)?;
+            }
+            Connection::open(path)
+        }
+        Mode::ReadOnly => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+    }
+    .map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
+    if mode == Mode::ReadWrite {
+        set_wal(&conn).map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
+        migrate(&mut conn, migrations).map_err(|e| Error::general(format!("{what}: {e}")))?;
+    } else {
+        // Reading an empty, never-migrated file is fine; reading a newer schema is not.
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version as usize > migrations.len() {
+            return Err(newer_schema(path, version));
+        }
+    }
+    Ok(conn)
+}
+
+/// Sets WAL once; several processes creating the file at the same instant can
+/// see BUSY here, so it is retried briefly.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut last = None;
+    for attempt in 0..50 {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) => {
+                last = Some(e);
+                std::thread::sleep(Duration::from_millis(10 + attempt * 5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("loop ran"))
+}
+
+fn migrate(conn: &mut Connection, migrations: &[&str]) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current as usize >= migrations.len() {
+        return Ok(());
+    }
+    // IMMEDIATE, and the version read again inside: two processes racing to
+    // migrate must not both run a step.
+    immediate(conn, |tx| {
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        Ok(())
+    })
+}
+
+/// Runs `f` inside `BEGIN IMMEDIATE`, the only safe way to read-then-write here.
+pub fn immediate<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn newer_schema(path: &Path, version: i64) -> Error {
+    Error::general(format!(
+        "{} was written by a newer devcontext (schema {version})",
+        path.display()
+    ))
+    .with_hint("upgrade devcontext")
+}
+
+/// Creates a folder readable by its owner only (0700 on Unix).
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| dir_error(dir, e))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(|e| dir_error(dir, e))
+    }
+}
+
+fn dir_error(dir: &Path, e: std::io::Error) -> Error {
+    Error::general(format!("cannot create folder {}: {e}", dir.display()))
+        .with_hint("check that the parent folder is writable, or set DEVCONTEXT_HOME")
+}

@@ -1,0 +1,24 @@
+//! devcontext: lets an AI assistant read a developer's GitHub, Google Calendar
+//! and Slack through Auth0 Token Vault, without ever holding their keys.
+//!
+//! The library holds all the logic; `main.rs` only parses and maps errors to
+//! exit codes. See ARCHITECTURE.md for the shape.
+
+pub mod app;
+pub mod approval;
+pub mod audit;
+pub mod broker;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod logging;
+pub mod net;
+pub mod output;
+pub mod perms;
+pub mod redact;
+pub mod service;
+pub mod timespec;
+pub mod tools;

@@ -1,0 +1,134 @@
+//! Outbound HTTP rules shared by every client devcontext builds: HTTPS only
+//! (plain `http://` is allowed on loopback, where the emulator and local model
+//! servers live), a timeout on every request, and no redirects on token endpoints.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Parses `text` as an endpoint URL and refuses `http://` unless the host is loopback.
+pub fn secure_url(text: &str, what: &str) -> Result<Url> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        Error::usage(format!("{what} '{text}' is not a valid URL: {e}"))
+            .with_hint("use a full URL such as https://example.com")
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(Error::usage(format!(
+            "{what} {text} uses plain http:// on a non-loopback host; credentials would travel unencrypted"
+        ))
+        .with_hint("use https://; http:// is accepted only for 127.0.0.1, ::1 and localhost")),
+        other => Err(Error::usage(format!(
+            "{what} '{text}' has unsupported scheme '{other}'"
+        ))
+        .with_hint("use https://")),
+    }
+}
+
+/// True for 127.0.0.0/8, ::1 and `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// The Auth0 base URL from a configured domain: `tenant.us.auth0.com` means
+/// `https://tenant.us.auth0.com`; a full URL is taken as is (and checked).
+pub fn auth0_base(domain: &str) -> Result<Url> {
+    let d = domain.trim().trim_end_matches('/');
+    let text = if d.contains("://") {
+        d.to_string()
+    } else {
+        format!("https://{d}")
+    };
+    let mut url = secure_url(&text, "Auth0 domain")?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Builds an HTTP client with the given timeout. `follow_redirects` is false
+/// for every client that talks to token endpoints.
+pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client> {
+    install_crypto();
+    let redirects = if follow_redirects {
+        reqwest::redirect::Policy::custom(|attempt| {
+            // Never follow a redirect that would downgrade to plain http off loopback.
+            if attempt.url().scheme() == "https" || is_loopback(attempt.url()) {
+                if attempt.previous().len() >= 5 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            } else {
+                attempt.stop()
+            }
+        })
+    } else {
+        reqwest::redirect::Policy::none()
+    };
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(redirects)
+        .user_agent(concat!("devcontext/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::general(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Installs rustls' ring provider once (reqwest is built without a default one).
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Turns a transport failure into a network error (exit 6) with a hint.
+pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
+    let host = e
+        .url()
+        .map(|u| u.host_str().unwrap_or("?").to_string())
+        .unwrap_or_else(|| "the server".into());
+    let why = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "could not connect".to_string()
+    } else {
+        "failed".to_string()
+    };
+    Error::network(format!("{what}: request to {host} {why}"))
+        .with_hint("check your network connection and the configured URL, then retry")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_on_loopback() {
+        assert!(secure_url("https://api.github.com", "x").is_ok());
+        assert!(secure_url("http://127.0.0.1:8080", "x").is_ok());
+        assert!(secure_url("http://127.3.4.5:8080", "x").is_ok());
+        assert!(secure_url("http://[::1]:8080", "x").is_ok());
+        assert!(secure_url("http://localhost:8080", "x").is_ok());
+        assert!(secure_url("http://example.com", "x").is_err());
+        assert!(secure_url("http://10.0.0.1", "x").is_err());
+        assert!(secure_url("http://127.0.0.1.evil.com", "x").is_err());
+        assert!(secure_url("ftp://127.0.0.1", "x").is_err());
+        assert_eq!(
+            auth0_base("t.us.auth0.com").unwrap().as_str(),
+            "https://t.us.auth0.com/"
+        );
+        assert!(auth0_base("http://t.us.auth0.com").is_err());
+    }
+}

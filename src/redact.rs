@@ -1,0 +1,143 @@
+//! Last line of defence against secrets in text that leaves the process:
+//! audit reasons, error messages and debug logs pass through [`redact`], which
+//! masks anything shaped like a bearer token, OAuth token or client secret.
+//!
+//! The first line of defence is structural (tokens live in types that never
+//! print them); this catches upstream error bodies that echo a token back.
+
+/// Token prefixes used by Auth0, GitHub, Slack, Google and the local emulator.
+const PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xoxp-",
+    "xoxb-",
+    "xoxe",
+    "xoxa-",
+    "xoxr-",
+    "ya29.",
+    "1//",
+    "v1.",
+    "emu_",
+    "eyJ",
+    "sk-",
+];
+
+/// Words after which the next token is a credential ("Bearer abc", "refresh_token=abc").
+const KEYS: &[&str] = &[
+    "bearer",
+    "basic",
+    "token",
+    "access_token",
+    "refresh_token",
+    "subject_token",
+    "id_token",
+    "client_secret",
+    "secret",
+    "password",
+    "code",
+    "connect_code",
+    "device_code",
+    "code_verifier",
+];
+
+const MASK: &str = "[redacted]";
+
+/// Returns `text` with credential-shaped substrings replaced by `[redacted]`.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut mask_next = false;
+    for piece in split_keep(text) {
+        if piece.chars().all(is_separator) {
+            out.push_str(piece);
+            continue;
+        }
+        let lower = piece.to_ascii_lowercase();
+        if mask_next && piece.len() >= 8 {
+            out.push_str(MASK);
+            mask_next = false;
+            continue;
+        }
+        mask_next =
+            KEYS.contains(&lower.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_'));
+        if looks_secret(piece) {
+            out.push_str(MASK);
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
+}
+
+fn looks_secret(word: &str) -> bool {
+    PREFIXES
+        .iter()
+        .any(|p| word.starts_with(p) && word.len() >= p.len() + 8)
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\''
+                | '='
+                | ':'
+                | ','
+                | '&'
+                | '?'
+                | '('
+                | ')'
+                | '{'
+                | '}'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+        )
+}
+
+/// Splits into alternating runs of separators and words, keeping both.
+fn split_keep(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut in_sep = None;
+    for (i, c) in text.char_indices() {
+        let sep = is_separator(c);
+        match in_sep {
+            Some(prev) if prev != sep => {
+                pieces.push(&text[start..i]);
+                start = i;
+            }
+            _ => {}
+        }
+        in_sep = Some(sep);
+    }
+    if start < text.len() {
+        pieces.push(&text[start..]);
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_tokens_and_keeps_prose() {
+        let s =
+            redact("upstream said: invalid token xoxp-emu-abcdef123456 for Bearer abcdefghijkl");
+        assert!(!s.contains("xoxp-emu-abcdef123456"), "{s}");
+        assert!(!s.contains("abcdefghijkl"), "{s}");
+        assert!(s.starts_with("upstream said: invalid token"), "{s}");
+        let s = redact(
+            "{\"refresh_token\":\"emu_rt_0123456789abcdef\",\"client_secret\":\"hunter2hunter2\"}",
+        );
+        assert!(!s.contains("emu_rt_0123"), "{s}");
+        assert!(!s.contains("hunter2hunter2"), "{s}");
+        assert_eq!(redact("3 pull requests, 210 ms"), "3 pull requests, 210 ms");
+        assert_eq!(redact("GET /search/issues"), "GET /search/issues");
+    }
+}

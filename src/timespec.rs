@@ -1,0 +1,113 @@
+//! Parsing of the durations and times users type: `--for 2h`, `--since 7d`,
+//! `--before 2026-08-01T00:00:00Z`. Outside input, so it is strict and never panics.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::error::{Error, Result};
+
+/// The longest duration accepted (ten years): anything longer is a typo.
+const MAX_SECONDS: i64 = 10 * 366 * 24 * 3600;
+
+/// Parses a duration such as `90s`, `45m`, `2h`, `7d`, `2w` or `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let bad = || {
+        Error::usage(format!("'{text}' is not a duration")).with_hint(
+            "write a number and a unit, like 30m, 2h, 7d or 1h30m (units: s, m, h, d, w)",
+        )
+    };
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(bad()),
+        };
+        if digits.is_empty() || digits.len() > 12 {
+            return Err(bad());
+        }
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        digits.clear();
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        if total > MAX_SECONDS {
+            return Err(Error::usage(format!("'{text}' is longer than ten years"))
+                .with_hint("use a shorter duration"));
+        }
+    }
+    if !digits.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(Duration::seconds(total))
+}
+
+/// Parses a point in time: a duration back from `now` (`24h`, `7d`), an RFC 3339
+/// time, or a calendar date (`2026-11-01`, midnight UTC).
+pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    let s = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(t.and_utc());
+        }
+    }
+    match parse_duration(s) {
+        Ok(d) => Ok(now - d),
+        Err(_) => Err(Error::usage(format!("'{text}' is not a time"))
+            .with_hint("use a duration back from now (24h, 7d) or a time like 2026-11-01 or 2026-11-01T09:00:00Z")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2h").unwrap(), Duration::hours(2));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::minutes(90));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::days(7));
+        for bad in [
+            "",
+            "h",
+            "2",
+            "2x",
+            "-2h",
+            "2h3",
+            "99999999999999999d",
+            "1.5h",
+            "20000d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} should fail");
+        }
+    }
+
+    #[test]
+    fn times() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(parse_time("24h", now).unwrap(), now - Duration::hours(24));
+        assert_eq!(
+            parse_time("2026-11-01", now).unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert!(parse_time("2026-11-01T09:00:00+02:00", now).is_ok());
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}
