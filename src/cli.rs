@@ -25,6 +25,29 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Log in to Auth0 (browser with PKCE, or --device for machines without one)
+    #[command(after_help = "Examples:\n  devcontext login\n  devcontext login --no-browser\n  devcontext login --device")]
+    Login(LoginArgs),
+
+    /// Revoke the session at Auth0 and delete local credentials
+    #[command(after_help = "Example:\n  devcontext logout")]
+    Logout,
+
+    /// Link GitHub, Slack or Google to your Auth0 account (Connected Accounts)
+    #[command(after_help = "Examples:\n  devcontext connect github\n  devcontext connect slack --scopes channels:read,channels:history,im:history,search:read\n  devcontext connect google --no-browser")]
+    Connect(ConnectArgs),
+
+    /// List the accounts linked through Connected Accounts
+    #[command(after_help = "Examples:\n  devcontext connections\n  devcontext connections --json | jq '.[].connection'")]
+    Connections(JsonFlag),
+
+    /// Unlink a service from your Auth0 account (removes its tokens from Token Vault)
+    #[command(after_help = "Example:\n  devcontext disconnect slack")]
+    Disconnect {
+        /// github, slack or google
+        service: String,
+    },
+
     /// Show where devcontext keeps its files, the session and each service's state
     #[command(
         after_help = "Examples:\n  devcontext status\n  devcontext status --json | jq .files"
@@ -53,6 +76,30 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(after_help = "Example:\n  devcontext man > devcontext.1 && man ./devcontext.1")]
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Use the Device Authorization Grant (prints a code to confirm on another device)
+    #[arg(long)]
+    pub device: bool,
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// github, slack or google
+    pub service: String,
+    /// Provider scopes to request instead of the least-privilege defaults (comma separated)
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Option<Vec<String>>,
+    /// Print the consent URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

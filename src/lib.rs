@@ -7,6 +7,7 @@
 pub mod app;
 pub mod approval;
 pub mod audit;
+pub mod auth;
 pub mod broker;
 pub mod cli;
 pub mod clock;
@@ -20,5 +21,7 @@ pub mod output;
 pub mod perms;
 pub mod redact;
 pub mod service;
+pub mod session;
 pub mod timespec;
 pub mod tools;
+pub mod vault;

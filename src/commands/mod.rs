@@ -3,6 +3,8 @@
 
 mod audit;
 mod completions;
+mod connect;
+mod login;
 mod perms;
 mod status;
 
@@ -18,8 +20,23 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
+        Command::Login(args) => login::login(&App::load(&Overrides::default(), ui)?, args),
+        Command::Logout => login::logout(&App::load(&Overrides::default(), ui)?),
+        Command::Connect(args) => connect::connect(&App::load(&Overrides::default(), ui)?, args),
+        Command::Connections(args) => connect::connections(&App::load(&Overrides::default(), ui)?, args.json),
+        Command::Disconnect { service } => connect::disconnect(&App::load(&Overrides::default(), ui)?, &service),
         Command::Status(args) => status::run(&App::load(&Overrides::default(), ui)?, args.json),
         Command::Perms(cmd) => perms::run(&App::load(&Overrides::default(), ui)?, cmd),
         Command::Audit(args) => audit::run(&App::load(&Overrides::default(), ui)?, args),
     }
+}
+
+/// Runs async core code from a synchronous command.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::general(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
 }

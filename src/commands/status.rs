@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use crate::app::App;
+use crate::auth::credentials::StoreKind;
+use crate::auth::{LoginMethod, Session, User};
 use crate::error::Result;
 use crate::output;
 use crate::perms::{PermissionStore, ServicePermissions};
@@ -16,9 +18,20 @@ struct Files {
 }
 
 #[derive(Serialize)]
+struct Login {
+    tenant: String,
+    user: Option<User>,
+    method: LoginMethod,
+    credential_store: StoreKind,
+    logged_in_at: String,
+}
+
+#[derive(Serialize)]
 struct Status {
     files: Files,
+    /// The configured tenant (may differ from the logged-in one after a config change).
     tenant: Option<String>,
+    login: Option<Login>,
     services: Vec<ServicePermissions>,
 }
 
@@ -33,6 +46,13 @@ pub fn run(app: &App, json: bool) -> Result<()> {
             credentials: p.credentials_dir.display().to_string(),
         },
         tenant: app.settings.auth0.domain.clone(),
+        login: Session::load(app)?.map(|s| Login {
+            tenant: s.tenant,
+            user: s.user,
+            method: s.method,
+            credential_store: s.store,
+            logged_in_at: s.logged_in_at,
+        }),
         services: store.summary(app.clock.now_ms())?,
     };
     if json {
@@ -58,8 +78,37 @@ pub fn run(app: &App, json: bool) -> Result<()> {
         "tenant       {}",
         status.tenant.as_deref().unwrap_or("none configured")
     ))?;
+    match &status.login {
+        None => output::line("login        not logged in (run `devcontext login`)")?,
+        Some(l) => {
+            let who = l
+                .user
+                .as_ref()
+                .map(|u| u.email.clone().or(u.name.clone()).unwrap_or(u.sub.clone()))
+                .unwrap_or_else(|| "unknown user".into());
+            output::line(format!(
+                "login        {who} at {} ({:?} login, credentials in {}) since {}",
+                l.tenant,
+                l.method,
+                l.credential_store.as_str(),
+                l.logged_in_at
+            ))?;
+        }
+    }
     for s in &status.services {
-        output::line(format!("{:<12} {}", s.service.as_str(), s.state.as_str()))?;
+        let scopes = s
+            .connection
+            .as_ref()
+            .filter(|c| !c.scopes.is_empty())
+            .map(|c| format!(" [{}]", c.scopes.join(" ")))
+            .unwrap_or_default();
+        output::line(format!(
+            "{:<12} {} (read: {}, write: {}){scopes}",
+            s.service.as_str(),
+            s.state.as_str(),
+            s.read,
+            s.write
+        ))?;
     }
     Ok(())
 }

@@ -1,0 +1,212 @@
+//! Connected Accounts through Auth0's My Account API: linking GitHub, Slack
+//! and Google to the user's Auth0 account so Token Vault holds their tokens
+//! (connect -> browser -> loopback callback with connect_code -> complete),
+//! listing linked accounts, and removing one.
+
+use std::time::Duration;
+
+use oauth2::{CsrfToken, PkceCodeChallenge};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::callback::{Callback, open_browser};
+use super::credentials::Secret;
+use super::{Active, MY_ACCOUNT_SCOPES};
+use crate::error::{Error, Result};
+use crate::service::Service;
+
+/// A linked account as the My Account API reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConnectedAccount {
+    pub id: String,
+    pub connection: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub created_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl ConnectedAccount {
+    pub fn service(&self) -> Option<Service> {
+        Service::from_connection(&self.connection)
+    }
+}
+
+/// A My Account API client holding a short-lived access token (MRRT).
+pub struct MyAccount<'a> {
+    active: &'a Active,
+    token: Secret,
+    base: String,
+}
+
+impl<'a> MyAccount<'a> {
+    /// Gets a My Account API token with the refresh token (multi-resource refresh).
+    pub async fn open(active: &'a Active) -> Result<MyAccount<'a>> {
+        let audience = format!("{}me/", active.client.base);
+        let tokens = active.refresh(Some(&audience), Some(MY_ACCOUNT_SCOPES)).await?;
+        Ok(MyAccount {
+            active,
+            token: tokens.access_token,
+            base: format!("{}me/v1/connected-accounts", active.client.base),
+        })
+    }
+
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        query: &[(&str, String)],
+    ) -> Result<serde_json::Value> {
+        let url = format!("{}/{path}", self.base);
+        let mut req = self
+            .active
+            .client
+            .http()
+            .request(method, &url)
+            .bearer_auth(self.token.expose())
+            .query(query);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let response = req
+            .send()
+            .await
+            .map_err(|e| crate::net::transport_error(&e, "Auth0 My Account API"))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| crate::net::transport_error(&e, "Auth0 My Account API"))?;
+        if status.is_success() {
+            if bytes.is_empty() {
+                return Ok(serde_json::Value::Null);
+            }
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| Error::upstream(format!("the My Account API answered unreadable JSON ({e})")));
+        }
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let detail = problem["detail"]
+            .as_str()
+            .or(problem["title"].as_str())
+            .unwrap_or("no detail")
+            .to_string();
+        let detail = crate::redact::redact(&detail);
+        Err(match status.as_u16() {
+            401 => Error::login_required(format!("the My Account API rejected the session: {detail}")),
+            403 => Error::upstream(format!("the My Account API refused: {detail}")).with_hint(
+                "give the Auth0 application a user-access grant to the My Account API with the Connected Accounts scopes, and an MRRT policy for it",
+            ),
+            404 => Error::general(format!("the connection attempt expired or is unknown: {detail}"))
+                .with_hint("run `devcontext connect` again"),
+            409 => Error::general(format!("that account is already connected: {detail}"))
+                .with_hint("run `devcontext disconnect` first to replace it"),
+            429 => Error::upstream(format!("Auth0 is rate limiting: {detail}")).with_hint("wait a minute and retry"),
+            _ => Error::upstream(format!("the My Account API answered HTTP {status}: {detail}")),
+        })
+    }
+
+    /// All linked accounts (follows pagination).
+    pub async fn list(&self) -> Result<Vec<ConnectedAccount>> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            accounts: Vec<ConnectedAccount>,
+            next: Option<String>,
+        }
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..50 {
+            let mut query = vec![("take", "20".to_string())];
+            if let Some(c) = &cursor {
+                query.push(("from", c.clone()));
+            }
+            let value = self.request(reqwest::Method::GET, "accounts", None, &query).await?;
+            let page: Page = serde_json::from_value(value)
+                .map_err(|e| Error::upstream(format!("unexpected accounts list from Auth0 ({e})")))?;
+            all.extend(page.accounts);
+            match page.next {
+                Some(n) if !n.is_empty() => cursor = Some(n),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        if !id.starts_with("cac_") || !id[4..].chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Error::upstream(format!("unexpected account id '{id}' from Auth0")));
+        }
+        self.request(reqwest::Method::DELETE, &format!("accounts/{id}"), None, &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// Runs the connect flow for one service and returns the new account.
+    pub async fn connect(
+        &self,
+        service: Service,
+        scopes: &[String],
+        callback_port: Option<u16>,
+        no_browser: bool,
+        wait: Duration,
+        show_url: &dyn Fn(&str, bool),
+    ) -> Result<ConnectedAccount> {
+        let callback = Callback::bind(callback_port).await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = CsrfToken::new_random();
+        let mut body = json!({
+            "connection": service.connection(),
+            "redirect_uri": callback.redirect_uri,
+            "state": state.secret(),
+            "code_challenge": challenge.as_str(),
+            "code_challenge_method": "S256",
+        });
+        if !scopes.is_empty() {
+            body["scopes"] = json!(scopes);
+        }
+        let started = self.request(reqwest::Method::POST, "connect", Some(body), &[]).await?;
+        let connect_uri = started["connect_uri"].as_str().unwrap_or_default();
+        let auth_session = started["auth_session"].as_str().unwrap_or_default().to_string();
+        let ticket = started["connect_params"]["ticket"].as_str().unwrap_or_default();
+        if connect_uri.is_empty() || auth_session.is_empty() || ticket.is_empty() {
+            return Err(Error::upstream("Auth0's connect answer is missing connect_uri, auth_session or ticket"));
+        }
+        let mut url = crate::net::secure_url(connect_uri, "connect URL")?;
+        url.query_pairs_mut().append_pair("ticket", ticket);
+        let opened = !no_browser && open_browser(url.as_str());
+        show_url(url.as_str(), opened);
+        let redirect_uri = callback.redirect_uri.clone();
+        let params = callback.wait(wait).await?;
+        if let Some(error) = params.get("error") {
+            let description = params.get("error_description").cloned().unwrap_or_default();
+            return Err(Error::general(format!(
+                "{} was not connected: {error}: {description}",
+                service.display_name()
+            ))
+            .with_hint(format!("run `devcontext connect {}` again", service.connect_name())));
+        }
+        if params.get("state").map(String::as_str) != Some(state.secret().as_str()) {
+            return Err(Error::general("the browser's answer does not match this connect request (state mismatch)")
+                .with_hint(format!("run `devcontext connect {}` again", service.connect_name())));
+        }
+        let code = params
+            .get("connect_code")
+            .ok_or_else(|| Error::upstream("the redirect carried no connect_code"))?;
+        let completed = self
+            .request(
+                reqwest::Method::POST,
+                "complete",
+                Some(json!({
+                    "auth_session": auth_session,
+                    "connect_code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier.secret(),
+                })),
+                &[],
+            )
+            .await?;
+        serde_json::from_value(completed)
+            .map_err(|e| Error::upstream(format!("unexpected answer to connect/complete ({e})")))
+    }
+}

@@ -1,0 +1,300 @@
+//! Where secrets live: the OS keyring when one works, else a 0600 file in a
+//! 0700 folder, written atomically under a lock. Nothing else in devcontext
+//! writes a refresh token or client secret anywhere.
+//!
+//! `DEVCONTEXT_CREDENTIAL_STORE=auto|keyring|file` chooses; `auto` probes the
+//! keyring with a set-get-delete round trip (a bare get can report a misleading
+//! "no entry" on Linux without a session keyring) and falls back to the file.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
+use serde::{Deserialize, Serialize};
+
+use crate::db::create_private_dir;
+use crate::error::{Error, Result};
+
+const KEYRING_SERVICE: &str = "devcontext";
+
+/// Which backend holds the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Keyring,
+    File,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+        }
+    }
+}
+
+/// A secret string that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The raw value, for the one request that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The credential store of this installation.
+#[derive(Debug, Clone)]
+pub struct CredentialStore {
+    pub kind: StoreKind,
+    dir: PathBuf,
+    /// Namespaces keyring entries per tenant and client.
+    account_prefix: String,
+}
+
+impl CredentialStore {
+    /// Chooses a store per the setting (`auto`, `keyring`, `file`).
+    /// Returns the store and, for a fallback, a warning to show once.
+    pub fn choose(setting: &str, dir: &Path, account_prefix: &str) -> Result<(CredentialStore, Option<String>)> {
+        let make = |kind| CredentialStore {
+            kind,
+            dir: dir.to_path_buf(),
+            account_prefix: account_prefix.to_string(),
+        };
+        match setting {
+            "file" => Ok((make(StoreKind::File), None)),
+            "keyring" => {
+                probe_keyring().map_err(|why| {
+                    Error::general(format!("the OS keyring does not work here: {why}"))
+                        .with_hint("set DEVCONTEXT_CREDENTIAL_STORE=file (or auto) to use a 0600 file instead")
+                })?;
+                Ok((make(StoreKind::Keyring), None))
+            }
+            "auto" => match probe_keyring() {
+                Ok(()) => Ok((make(StoreKind::Keyring), None)),
+                Err(why) => {
+                    let store = make(StoreKind::File);
+                    let warning = format!(
+                        "no usable OS keyring ({why}); storing credentials in {} (mode 0600)",
+                        store.file_path().display()
+                    );
+                    Ok((store, Some(warning)))
+                }
+            },
+            other => Err(Error::usage(format!("unknown credential store '{other}'"))
+                .with_hint("set DEVCONTEXT_CREDENTIAL_STORE to auto, keyring or file")),
+        }
+    }
+
+    /// Re-opens the store a previous login chose.
+    pub fn reopen(kind: StoreKind, dir: &Path, account_prefix: &str) -> CredentialStore {
+        CredentialStore {
+            kind,
+            dir: dir.to_path_buf(),
+            account_prefix: account_prefix.to_string(),
+        }
+    }
+
+    pub fn file_path(&self) -> PathBuf {
+        self.dir.join("credentials.json")
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.dir.join("credentials.lock")
+    }
+
+    /// Holds an exclusive lock on the credentials until the guard drops.
+    /// Refreshes that may rotate a token run under it, so that concurrent
+    /// processes never both spend the same refresh token.
+    pub fn lock(&self) -> Result<CredentialLock> {
+        create_private_dir(&self.dir)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.lock_path())
+            .map_err(|e| store_error(&self.lock_path(), e))?;
+        file.lock_exclusive()
+            .map_err(|e| store_error(&self.lock_path(), e))?;
+        Ok(CredentialLock { _file: file })
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<Secret>> {
+        match self.kind {
+            StoreKind::Keyring => {
+                let entry = self.entry(name)?;
+                match entry.get_password() {
+                    Ok(v) => Ok(Some(Secret(v))),
+                    Err(keyring::Error::NoEntry) => Ok(None),
+                    Err(e) => Err(keyring_error(e)),
+                }
+            }
+            StoreKind::File => Ok(self.read_file()?.remove(name).map(Secret)),
+        }
+    }
+
+    /// Saves one secret. For the file store: under the lock, atomically.
+    pub fn set(&self, name: &str, value: &Secret) -> Result<()> {
+        match self.kind {
+            StoreKind::Keyring => self
+                .entry(name)?
+                .set_password(value.expose())
+                .map_err(keyring_error),
+            StoreKind::File => {
+                let _lock = self.lock()?;
+                self.set_locked(name, value)
+            }
+        }
+    }
+
+    /// Saves one secret while the caller already holds [`CredentialStore::lock`].
+    pub fn set_locked(&self, name: &str, value: &Secret) -> Result<()> {
+        match self.kind {
+            StoreKind::Keyring => self
+                .entry(name)?
+                .set_password(value.expose())
+                .map_err(keyring_error),
+            StoreKind::File => {
+                let mut all = self.read_file()?;
+                all.insert(name.to_string(), value.expose().to_string());
+                self.write_file(&all)
+            }
+        }
+    }
+
+    pub fn delete(&self, name: &str) -> Result<()> {
+        match self.kind {
+            StoreKind::Keyring => match self.entry(name)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(keyring_error(e)),
+            },
+            StoreKind::File => {
+                let _lock = self.lock()?;
+                let mut all = self.read_file()?;
+                if all.remove(name).is_some() {
+                    self.write_file(&all)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(KEYRING_SERVICE, &format!("{}:{name}", self.account_prefix))
+            .map_err(keyring_error)
+    }
+
+    fn read_file(&self) -> Result<BTreeMap<String, String>> {
+        let path = self.file_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(store_error(&path, e)),
+        };
+        let file: CredentialFile = serde_json::from_str(&text).map_err(|_| {
+            Error::general(format!("the credential file {} is damaged", path.display()))
+                .with_hint("run `devcontext logout` and `devcontext login` to write a new one")
+        })?;
+        let prefix = self.prefix();
+        Ok(file
+            .secrets
+            .into_iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_string(), v)))
+            .collect())
+    }
+
+    fn prefix(&self) -> String {
+        format!("{}:", self.account_prefix)
+    }
+
+    fn write_file(&self, mine: &BTreeMap<String, String>) -> Result<()> {
+        create_private_dir(&self.dir)?;
+        let path = self.file_path();
+        // Keep other tenants' entries; replace this tenant's.
+        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut secrets: BTreeMap<String, String> = serde_json::from_str::<CredentialFile>(&existing)
+            .map(|f| f.secrets)
+            .unwrap_or_default();
+        let prefix = self.prefix();
+        secrets.retain(|k, _| !k.starts_with(&prefix));
+        for (k, v) in mine {
+            secrets.insert(format!("{prefix}{k}"), v.clone());
+        }
+        let text = serde_json::to_string_pretty(&CredentialFile { secrets })
+            .map_err(|e| Error::general(format!("cannot encode credentials: {e}")))?;
+        let tmp = self.dir.join(format!(".credentials.{}.tmp", std::process::id()));
+        let mut file = private_file(&tmp).map_err(|e| store_error(&tmp, e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|_| file.sync_all())
+            .map_err(|e| store_error(&tmp, e))?;
+        drop(file);
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            store_error(&path, e)
+        })?;
+        if let Ok(dir) = File::open(&self.dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Held while credentials may be rotated.
+pub struct CredentialLock {
+    _file: File,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CredentialFile {
+    secrets: BTreeMap<String, String>,
+}
+
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Set + get + delete of a probe entry: the only reliable test of a keyring.
+fn probe_keyring() -> std::result::Result<(), String> {
+    let probe = format!("probe-{}", std::process::id());
+    let entry = keyring::Entry::new(KEYRING_SERVICE, &probe).map_err(|e| e.to_string())?;
+    let value = "devcontext-probe";
+    entry.set_password(value).map_err(|e| e.to_string())?;
+    let read = entry.get_password().map_err(|e| e.to_string());
+    let _ = entry.delete_credential();
+    match read {
+        Ok(v) if v == value => Ok(()),
+        Ok(_) => Err("the keyring returned a different value".into()),
+        Err(e) => Err(e),
+    }
+}
+
+fn keyring_error(e: keyring::Error) -> Error {
+    Error::general(format!("the OS keyring failed: {e}"))
+        .with_hint("unlock your keyring, or set DEVCONTEXT_CREDENTIAL_STORE=file and log in again")
+}
+
+fn store_error(path: &Path, e: std::io::Error) -> Error {
+    Error::general(format!("cannot use the credential store {}: {e}", path.display()))
+        .with_hint("check the folder's permissions and free disk space")
+}
