@@ -55,7 +55,10 @@ pub enum Command {
     Status(JsonFlag),
 
     /// Allow or block the assistant per service and per tool
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  devcontext perms list\n  devcontext perms revoke slack\n  devcontext perms grant slack.post_message --for 1h"
+    )]
     Perms(PermsCommand),
 
     /// Query, verify and prune the audit store

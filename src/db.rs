@@ -46,7 +46,7 @@ pub fn open(
     conn.busy_timeout(busy_timeout)
         .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
     if mode == Mode::ReadWrite {
-        set_wal(&conn).map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+        set_wal(&conn, busy_timeout).map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
         migrate(&mut conn, migrations).map_err(|e| Error::general(format!("{what}: {e}")))?;
@@ -61,20 +61,19 @@ pub fn open(
 }
 
 /// Sets WAL once; several processes creating the file at the same instant can
-/// see BUSY here, so it is retried briefly.
-fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let mut last = None;
-    for attempt in 0..50 {
+/// see BUSY here without the busy handler running, so it is retried until the
+/// busy timeout has passed.
+fn set_wal(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
         match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
             Ok(_) => return Ok(()),
-            Err(e) if is_busy(&e) => {
-                last = Some(e);
-                std::thread::sleep(Duration::from_millis(10 + attempt * 5));
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
             }
             Err(e) => return Err(e),
         }
     }
-    Err(last.expect("loop ran"))
 }
 
 fn migrate(conn: &mut Connection, migrations: &[&str]) -> rusqlite::Result<()> {

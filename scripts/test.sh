@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests need
+# (Debian packages, Prism and the providers' OpenAPI descriptions, a small local
+# model), then runs `cargo test` inside a private D-Bus session with an unlocked
+# gnome-keyring, so the real Secret Service is exercised.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared=${DEVCONTEXT_SHARED:-$root/../shared}
+
+need_pkgs=()
+for p in sqlite3 gnome-keyring libsecret-tools dbus keyutils; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+  echo "installing ${need_pkgs[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# Prism and the official OpenAPI descriptions for the contract tests.
+if [ -x scripts/prism.sh ]; then
+  scripts/prism.sh install
+fi
+
+# The real local model for the end-to-end `ask` test.
+if [ -x scripts/model.sh ]; then
+  scripts/model.sh install
+fi
+
+export DEVCONTEXT_SHARED=$shared
+exec dbus-run-session -- "$shared/tools/keyring-session.sh" cargo test --locked "$@"
