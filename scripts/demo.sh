@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The main job end to end. With no Auth0 tenant configured it runs offline:
+# it starts devcontext-emulator (Auth0 + Token Vault + GitHub/Calendar/Slack +
+# an OpenAI-compatible model), logs in, connects the three services, asks for a
+# standup brief with every tool call visible, revokes Slack, asks again, and
+# shows the audit. With a tenant configured it uses your real tenant.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+echo "== building devcontext" >&2
+cargo build --quiet --bins
+PATH="$root/target/debug:$PATH"
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
+  echo "== no Auth0 tenant configured: starting the local emulator" >&2
+  export DEVCONTEXT_HOME=${DEVCONTEXT_HOME:-$(mktemp -d -t devcontext-demo.XXXXXX)}
+  envfile=$(mktemp)
+  devcontext-emulator --port 0 > "$envfile" &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q '^$' "$envfile" 2>/dev/null && break; sleep 0.05; done
+  set -a; source <(grep '=' "$envfile"); set +a
+  # The emulator's sign-in pages approve by themselves: the "browser" just follows redirects.
+  browser=$(mktemp); printf '#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 "$1" &\n' > "$browser"; chmod +x "$browser"
+  export BROWSER=$browser DEVCONTEXT_CALLBACK_PORT=0 DEVCONTEXT_CREDENTIAL_STORE=${DEVCONTEXT_CREDENTIAL_STORE:-file}
+  # Use a real local model when one is set up (scripts/model.sh), else the emulator's scripted one.
+  if [[ -x scripts/model.sh ]] && scripts/model.sh available; then
+    eval "$(scripts/model.sh start)"
+    pids+=("$MODEL_PID")
+  fi
+  echo "   state in $DEVCONTEXT_HOME" >&2
+fi
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
+
+step devcontext login --no-browser
+for s in github slack google; do step devcontext connect "$s" --no-browser; done
+step devcontext perms list
+if devcontext ask --help >/dev/null 2>&1; then
+  step devcontext ask "standup brief"
+  step devcontext perms revoke slack
+  step devcontext ask "standup brief"
+else
+  step devcontext tool github review_requests
+  step devcontext perms revoke slack
+  step devcontext tool slack unread || true
+fi
+step devcontext audit --limit 20
+step devcontext audit verify
