@@ -24,6 +24,9 @@ if [ -x scripts/prism.sh ]; then
   scripts/prism.sh install
 fi
 
+# oidc-provider for the OAuth conformance test (tests/oidc_conformance.rs).
+scripts/oidc-provider.sh install
+
 # The real local model for the end-to-end `ask` test.
 if [ -x scripts/model.sh ]; then
   scripts/model.sh install
