@@ -10,15 +10,16 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
-use rand::distr::{Alphanumeric, SampleString};
 use rand::Rng;
+use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const TV_GRANT: &str =
     "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
-pub const FED_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
+pub const FED_TOKEN_TYPE: &str =
+    "http://auth0.com/oauth/token-type/federated-connection-access-token";
 pub const URN_ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 pub const URN_REFRESH_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:refresh_token";
 pub const API_AUDIENCE: &str = "https://devcontext.local/api";
@@ -71,7 +72,9 @@ pub const CONNECTIONS: [(&str, &str, &[&str]); 3] = [
     ),
 ];
 
-pub fn connection_info(name: &str) -> Option<(&'static str, &'static str, &'static [&'static str])> {
+pub fn connection_info(
+    name: &str,
+) -> Option<(&'static str, &'static str, &'static [&'static str])> {
     CONNECTIONS.iter().copied().find(|(n, _, _)| *n == name)
 }
 
@@ -159,6 +162,9 @@ pub struct Knobs {
     pub downscope: bool,
     /// When set, scopes granted by the next connect flows (instead of requested ones).
     pub connect_scopes: Option<Vec<String>>,
+    /// Completing a connect flow for an already linked, healthy provider
+    /// identity replaces it instead of answering 409.
+    pub connect_replace: bool,
 }
 
 impl Default for Knobs {
@@ -179,6 +185,7 @@ impl Default for Knobs {
             provider_token_lifetime_s: 3600,
             downscope: false,
             connect_scopes: None,
+            connect_replace: false,
         }
     }
 }
@@ -210,7 +217,6 @@ pub struct RefreshToken {
 
 #[derive(Clone, Debug)]
 pub struct AccessToken {
-    pub client_id: String,
     pub sub: String,
     pub aud: Vec<String>,
     pub scopes: Vec<String>,
@@ -242,7 +248,6 @@ pub struct DeviceCode {
 
 #[derive(Clone, Debug)]
 pub struct ConnectSession {
-    pub auth_session: String,
     pub ticket: String,
     pub sub: String,
     pub connection: String,
@@ -371,6 +376,9 @@ pub struct SlackPost {
 
 #[derive(Default)]
 pub struct State {
+    /// Real time at start/reset; sample data is placed relative to
+    /// `anchor()` so it stays stable between requests.
+    pub started: Option<DateTime<Utc>>,
     pub clock_offset_ms: i64,
     pub knobs: Knobs,
     pub auth_codes: HashMap<String, AuthCode>,
@@ -396,9 +404,18 @@ pub struct State {
 impl State {
     pub fn fresh() -> State {
         State {
+            started: Some(Utc::now()),
             next_comment_id: 1_900_000_001,
             ..State::default()
         }
+    }
+
+    /// Start time moved by the clock offset, truncated to the second: the
+    /// reference point of all provider sample data ("N minutes ago").
+    pub fn anchor(&self) -> DateTime<Utc> {
+        let t =
+            self.started.unwrap_or_else(Utc::now) + Duration::milliseconds(self.clock_offset_ms);
+        DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
     }
 
     /// The emulator clock: real time plus the offset moved by `/__emulator/clock/advance`.
@@ -444,7 +461,7 @@ impl State {
             acc.token = Some(t);
         }
         let t = acc.token.as_ref()?;
-        let remaining = (t.expires_at - now).num_seconds().max(0);
+        let remaining = ((t.expires_at - now).num_milliseconds().max(0) + 999) / 1000;
         Some((t.access_token.clone(), remaining))
     }
 }
@@ -470,11 +487,7 @@ pub fn default_identity(connection: &str) -> Identity {
             provider_user_id: "583231".into(),
             login: "dana-dev".into(),
             email: USER_EMAIL.into(),
-            login_hint_aliases: vec![
-                "dana-dev".into(),
-                USER_EMAIL.into(),
-                "github|583231".into(),
-            ],
+            login_hint_aliases: vec!["dana-dev".into(), USER_EMAIL.into(), "github|583231".into()],
         },
         SLACK => Identity {
             provider_user_id: "U0DANA01".into(),
@@ -517,7 +530,9 @@ pub fn identity_for_hint(connection: &str, hint: Option<&str>) -> Identity {
     let digest = crate::wire::sha256_hex(hint.as_bytes());
     let (id, login) = match connection {
         GITHUB => (
-            u64::from_str_radix(&digest[..7], 16).unwrap_or(7).to_string(),
+            u64::from_str_radix(&digest[..7], 16)
+                .unwrap_or(7)
+                .to_string(),
             local.clone(),
         ),
         SLACK => (format!("U0{}", digest[..7].to_uppercase()), local.clone()),

@@ -37,8 +37,8 @@ fi
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
 
-step devcontext login --no-browser
-for s in github slack google; do step devcontext connect "$s" --no-browser; done
+step devcontext login
+for s in github slack google; do step devcontext connect "$s"; done
 step devcontext perms list
 if devcontext ask --help >/dev/null 2>&1; then
   step devcontext ask "standup brief"

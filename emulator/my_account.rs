@@ -1,0 +1,658 @@
+//! The Connected Accounts part of Auth0's My Account API
+//! (`/me/v1/connected-accounts/...`) and the browser step `GET /connect`
+//! that stands in for the provider consent screen. Errors are RFC 7807
+//! problem documents, request bodies are schema-checked like the real API.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use serde_json::{Map, Value, json};
+
+use crate::state::*;
+use crate::wire::*;
+
+type S = AxState<Arc<App>>;
+
+fn unauthorized(detail: &str) -> Response {
+    problem(401, "A0E-401-0001", "Unauthorized", detail, None)
+}
+
+/// Checks the Bearer token: minted here, unexpired, audience `BASE/me/`, with `scope`.
+fn authorize_me(app: &App, headers: &HeaderMap, scope: &str) -> Result<AccessToken, Response> {
+    let Some(token) = bearer(headers) else {
+        return Err(unauthorized("Missing authorization token"));
+    };
+    let st = app.lock();
+    let Some(at) = st.valid_access_token(&token) else {
+        return Err(unauthorized("Invalid or expired token"));
+    };
+    if !at.aud.iter().any(|a| *a == app.me_audience()) {
+        return Err(unauthorized("Invalid token audience"));
+    }
+    if !at.scopes.iter().any(|s| s == scope) {
+        return Err(problem(
+            403,
+            "A0E-403-0001",
+            "Forbidden",
+            &format!("Insufficient scope; expected: {scope}"),
+            None,
+        ));
+    }
+    Ok(at)
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    if is_json(headers) {
+        Ok(())
+    } else {
+        Err(problem(
+            415,
+            "A0E-415-0001",
+            "Unsupported Media Type",
+            "Content-Type must be application/json",
+            None,
+        ))
+    }
+}
+
+/// Collects AJV-style validation errors for the 400 `A0E-400-0003` answer.
+#[derive(Default)]
+struct Validator {
+    errors: Vec<Value>,
+}
+
+impl Validator {
+    fn err(&mut self, pointer: &str, detail: String) {
+        self.errors
+            .push(json!({"pointer": pointer, "detail": detail}));
+    }
+
+    fn field_err(&mut self, field: &str, detail: String) {
+        self.errors
+            .push(json!({"pointer": "", "field": field, "detail": detail}));
+    }
+
+    fn string(
+        &mut self,
+        obj: &Map<String, Value>,
+        key: &str,
+        required: bool,
+        min: usize,
+        max: usize,
+    ) -> Option<String> {
+        match obj.get(key) {
+            None => {
+                if required {
+                    self.err("", format!("data must have required property '{key}'"));
+                }
+                None
+            }
+            Some(Value::String(s)) => {
+                let n = s.chars().count();
+                if n < min {
+                    self.err(
+                        &format!("/{key}"),
+                        format!("data/{key} must NOT have fewer than {min} characters"),
+                    );
+                } else if n > max {
+                    self.err(
+                        &format!("/{key}"),
+                        format!("data/{key} must NOT have more than {max} characters"),
+                    );
+                }
+                Some(s.clone())
+            }
+            Some(_) => {
+                self.err(&format!("/{key}"), format!("data/{key} must be string"));
+                None
+            }
+        }
+    }
+
+    fn only(&mut self, obj: &Map<String, Value>, allowed: &[&str]) {
+        for k in obj.keys() {
+            if !allowed.contains(&k.as_str()) {
+                self.field_err(k, "data must NOT have additional properties".into());
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), Response> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(problem(
+                400,
+                "A0E-400-0003",
+                "Validation Error",
+                "Invalid request payload input",
+                Some(json!({"validation_errors": self.errors})),
+            ))
+        }
+    }
+}
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => {
+            let mut v = Validator::default();
+            v.err("", "data must be object".into());
+            Err(v
+                .finish()
+                .err()
+                .unwrap_or_else(|| StatusCode::BAD_REQUEST.into_response()))
+        }
+    }
+}
+
+fn valid_redirect(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+pub async fn connect(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
+    let at = match authorize_me(&app, &headers, "create:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Err(r) = require_json(&headers) {
+        return r;
+    }
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let mut v = Validator::default();
+    v.only(
+        &obj,
+        &[
+            "connection",
+            "redirect_uri",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "scopes",
+            "authorization_params",
+        ],
+    );
+    let connection = v.string(&obj, "connection", true, 1, 128);
+    let redirect_uri = v.string(&obj, "redirect_uri", true, 1, 2048);
+    let state = v.string(&obj, "state", false, 1, 4096);
+    let challenge = v.string(&obj, "code_challenge", false, 43, 128);
+    let method = v.string(&obj, "code_challenge_method", false, 1, 16);
+    if let Some(m) = &method
+        && m != "S256"
+    {
+        v.err(
+            "/code_challenge_method",
+            "data/code_challenge_method must be equal to one of the allowed values".into(),
+        );
+    }
+    if challenge.is_some() && method.is_none() {
+        v.err("", "data must have property 'code_challenge_method' when property 'code_challenge' is present".into());
+    }
+    if let Some(uri) = &redirect_uri
+        && !valid_redirect(uri)
+    {
+        v.err(
+            "/redirect_uri",
+            "data/redirect_uri must match format \"uri\"".into(),
+        );
+    }
+    let mut scopes: Option<Vec<String>> = None;
+    match obj.get("scopes") {
+        None => {}
+        Some(Value::Array(items)) => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                match it.as_str() {
+                    Some(s) if !s.is_empty() => out.push(s.to_string()),
+                    _ => v.err(
+                        &format!("/scopes/{i}"),
+                        format!("data/scopes/{i} must be a non-empty string"),
+                    ),
+                }
+            }
+            let mut dedup = out.clone();
+            dedup.sort();
+            dedup.dedup();
+            if items.is_empty() {
+                v.err(
+                    "/scopes",
+                    "data/scopes must NOT have fewer than 1 items".into(),
+                );
+            } else if items.len() > 100 {
+                v.err(
+                    "/scopes",
+                    "data/scopes must NOT have more than 100 items".into(),
+                );
+            } else if dedup.len() != out.len() {
+                v.err(
+                    "/scopes",
+                    "data/scopes must NOT have duplicate items".into(),
+                );
+            }
+            scopes = Some(out);
+        }
+        Some(_) => v.err("/scopes", "data/scopes must be array".into()),
+    }
+    let mut login_hint = None;
+    match obj.get("authorization_params") {
+        None => {}
+        Some(Value::Object(ap)) => {
+            const ALLOWED: [&str; 9] = [
+                "acr_values",
+                "audience",
+                "resource",
+                "display",
+                "id_token_hint",
+                "login_hint",
+                "max_age",
+                "prompt",
+                "ui_locales",
+            ];
+            for (k, val) in ap {
+                if !ALLOWED.contains(&k.as_str()) {
+                    v.errors.push(json!({
+                        "pointer": "/authorization_params",
+                        "field": k,
+                        "detail": "data/authorization_params must NOT have additional properties",
+                    }));
+                } else if !(val.is_string() || (k == "max_age" && val.is_number())) {
+                    v.err(
+                        &format!("/authorization_params/{k}"),
+                        format!("data/authorization_params/{k} must be string"),
+                    );
+                }
+            }
+            login_hint = ap
+                .get("login_hint")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        Some(_) => v.err(
+            "/authorization_params",
+            "data/authorization_params must be object".into(),
+        ),
+    }
+    if let Err(r) = v.finish() {
+        return r;
+    }
+    let (Some(connection), Some(redirect_uri)) = (connection, redirect_uri) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if connection_info(&connection).is_none() {
+        return problem(
+            400,
+            "A0E-400-0001",
+            "Bad Request",
+            &format!("Connection '{connection}' is not enabled for Connected Accounts"),
+            None,
+        );
+    }
+    let mut st = app.lock();
+    let auth_session = format!("emu_as_{}", rand_alnum(40));
+    let ticket = format!(
+        "{}-{}-4{}-a{}-{}",
+        rand_from(b"0123456789abcdef", 8),
+        rand_from(b"0123456789abcdef", 4),
+        rand_from(b"0123456789abcdef", 3),
+        rand_from(b"0123456789abcdef", 3),
+        rand_from(b"0123456789abcdef", 12)
+    );
+    let expires_at = st.now() + Duration::seconds(300);
+    st.connect_sessions.insert(
+        auth_session.clone(),
+        ConnectSession {
+            ticket: ticket.clone(),
+            sub: at.sub,
+            connection,
+            redirect_uri,
+            state,
+            code_challenge: challenge,
+            scopes,
+            login_hint,
+            expires_at,
+            connect_code: None,
+            granted_scopes: None,
+            consumed: false,
+        },
+    );
+    json_response(
+        201,
+        json!({
+            "connect_uri": format!("{}/connect", app.base),
+            "auth_session": auth_session,
+            "connect_params": {"ticket": ticket},
+            "expires_in": 300,
+        }),
+    )
+}
+
+/// Browser simulation of the provider consent: `GET /connect?ticket=...`
+/// auto-approves (optional `scopes=` overrides the granted scopes,
+/// `action=deny` denies) and redirects to the session's `redirect_uri`.
+pub async fn connect_page(AxState(app): S, RawQuery(q): RawQuery) -> Response {
+    let p = query_map(q.as_deref());
+    let Some(ticket) = p.get("ticket") else {
+        return html(400, "Bad request", "Missing ticket");
+    };
+    let mut st = app.lock();
+    let now = st.now();
+    let deny = st.knobs.connect_deny || p.get("action").map(String::as_str) == Some("deny");
+    let knob_scopes = st.knobs.connect_scopes.clone();
+    let Some(sess) = st
+        .connect_sessions
+        .values_mut()
+        .find(|s| &s.ticket == ticket && !s.consumed && s.expires_at > now)
+    else {
+        return html(
+            400,
+            "Invalid ticket",
+            "The connect ticket is invalid or has expired.",
+        );
+    };
+    let provider = match sess.connection.as_str() {
+        GITHUB => "GitHub",
+        SLACK => "Slack",
+        _ => "Google",
+    };
+    let mut q: Vec<(&str, String)> = Vec::new();
+    if deny {
+        q.push(("error", "access_denied".into()));
+        q.push((
+            "error_description",
+            format!("The user denied access to {provider}"),
+        ));
+    } else {
+        let granted = p
+            .get("scopes")
+            .map(|s| split_scopes(s))
+            .or(knob_scopes)
+            .or_else(|| sess.scopes.clone())
+            .unwrap_or_else(|| {
+                connection_info(&sess.connection)
+                    .map(|c| c.2.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default()
+            });
+        let code = format!("emu_cc_{}", rand_alnum(32));
+        sess.connect_code = Some(code.clone());
+        sess.granted_scopes = Some(granted);
+        q.push(("connect_code", code));
+    }
+    if let Some(s) = &sess.state {
+        q.push(("state", s.clone()));
+    }
+    let pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    redirect(&with_query(&sess.redirect_uri, &pairs))
+}
+
+fn invalid_session() -> Response {
+    problem(
+        404,
+        "A0E-404-0001",
+        "Not Found",
+        "Invalid or expired session",
+        None,
+    )
+}
+
+fn account_json(a: &ConnectedAccount) -> Value {
+    json!({
+        "id": a.id,
+        "connection": a.connection,
+        "access_type": "offline",
+        "scopes": a.scopes,
+        "created_at": rfc3339(a.created_at),
+        "expires_at": rfc3339(a.expires_at),
+    })
+}
+
+pub async fn complete(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
+    let at = match authorize_me(&app, &headers, "create:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if let Err(r) = require_json(&headers) {
+        return r;
+    }
+    let obj = match parse_object(&body) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let mut v = Validator::default();
+    v.only(
+        &obj,
+        &[
+            "auth_session",
+            "connect_code",
+            "redirect_uri",
+            "code_verifier",
+        ],
+    );
+    let auth_session = v.string(&obj, "auth_session", true, 1, 64);
+    let connect_code = v.string(&obj, "connect_code", true, 1, 46);
+    let redirect_uri = v.string(&obj, "redirect_uri", true, 1, 2048);
+    let verifier = v.string(&obj, "code_verifier", false, 43, 128);
+    if let Err(r) = v.finish() {
+        return r;
+    }
+    let (Some(auth_session), Some(connect_code), Some(redirect_uri)) =
+        (auth_session, connect_code, redirect_uri)
+    else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let mut guard = app.lock();
+    let st = &mut *guard;
+    let now = st.now();
+    let Some(sess) = st.connect_sessions.get_mut(&auth_session) else {
+        return invalid_session();
+    };
+    if sess.sub != at.sub
+        || sess.consumed
+        || sess.expires_at <= now
+        || sess.connect_code.as_deref() != Some(connect_code.as_str())
+    {
+        return invalid_session();
+    }
+    // Single use: the session is consumed by the first presentation of its code.
+    sess.consumed = true;
+    let sess = sess.clone();
+    if sess.redirect_uri != redirect_uri {
+        return invalid_session();
+    }
+    if let Some(ch) = &sess.code_challenge {
+        match &verifier {
+            Some(ver) if pkce_s256(ver) == *ch => {}
+            _ => return invalid_session(),
+        }
+    }
+    let identity = identity_for_hint(&sess.connection, sess.login_hint.as_deref());
+    let scopes = sess.granted_scopes.clone().unwrap_or_default();
+    let replace_all = st.knobs.connect_replace;
+    let existing = st.accounts.iter().position(|a| {
+        a.user == sess.sub
+            && a.connection == sess.connection
+            && a.identity.provider_user_id == identity.provider_user_id
+    });
+    let id = match existing {
+        Some(i) if replace_all || st.accounts[i].provider_state != ProviderState::Ok => {
+            // Re-authorization: the existing account gets fresh provider tokens.
+            let a = &mut st.accounts[i];
+            a.scopes = scopes;
+            a.provider_state = ProviderState::Ok;
+            a.expires_at = now + Duration::days(180);
+            if let Some(t) = a.token.take()
+                && let Some(pt) = st.provider_tokens.get_mut(&t.access_token)
+            {
+                pt.expires_at = now;
+            }
+            st.accounts[i].id.clone()
+        }
+        Some(_) => {
+            return problem(
+                409,
+                "A0E-409-0001",
+                "Conflict",
+                &format!(
+                    "A connected account for connection '{}' and this provider user already exists",
+                    sess.connection
+                ),
+                None,
+            );
+        }
+        None => {
+            let id = format!("cac_{}", rand_alnum(22));
+            st.accounts.push(ConnectedAccount {
+                id: id.clone(),
+                user: sess.sub.clone(),
+                connection: sess.connection.clone(),
+                scopes,
+                identity,
+                created_at: now,
+                expires_at: now + Duration::days(180),
+                provider_state: ProviderState::Ok,
+                token: None,
+            });
+            id
+        }
+    };
+    st.provider_token_for(&id);
+    let acc = st.accounts.iter().find(|a| a.id == id).map(account_json);
+    json_response(201, acc.unwrap_or(Value::Null))
+}
+
+pub async fn list_accounts(AxState(app): S, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let at = match authorize_me(&app, &headers, "read:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let pairs = query_pairs(q.as_deref());
+    let mut v = Validator::default();
+    let connections: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "connection")
+        .map(|(_, val)| val)
+        .collect();
+    if connections.len() > 20 {
+        v.err(
+            "/connection",
+            "querystring/connection must NOT have more than 20 items".into(),
+        );
+    }
+    let mut take = 10usize;
+    let mut offset = 0usize;
+    for (k, val) in &pairs {
+        match k.as_str() {
+            "take" => match val.parse::<usize>() {
+                Ok(n) if (1..=20).contains(&n) => take = n,
+                _ => v.err(
+                    "/take",
+                    "querystring/take must be an integer between 1 and 20".into(),
+                ),
+            },
+            "from" | "next" => match cursor_decode(val) {
+                Some(o) => offset = o,
+                None => v.err(
+                    &format!("/{k}"),
+                    format!("querystring/{k} is not a valid cursor"),
+                ),
+            },
+            _ => {}
+        }
+    }
+    if let Err(r) = v.finish() {
+        return r;
+    }
+    let st = app.lock();
+    let all: Vec<&ConnectedAccount> = st
+        .accounts
+        .iter()
+        .filter(|a| a.user == at.sub)
+        .filter(|a| connections.is_empty() || connections.contains(&&a.connection))
+        .collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(offset)
+        .take(take)
+        .map(|a| account_json(a))
+        .collect();
+    let mut body = json!({"accounts": page});
+    if offset + take < all.len() {
+        body["next"] = json!(cursor_encode(offset + take));
+    }
+    json_response(200, body)
+}
+
+pub async fn list_connections(AxState(app): S, headers: HeaderMap) -> Response {
+    if let Err(r) = authorize_me(&app, &headers, "read:me:connected_accounts") {
+        return r;
+    }
+    let conns: Vec<Value> = CONNECTIONS
+        .iter()
+        .map(|(name, strategy, scopes)| json!({"name": name, "strategy": strategy, "scopes": scopes}))
+        .collect();
+    json_response(200, json!({"connections": conns}))
+}
+
+fn valid_account_id(id: &str) -> bool {
+    id.strip_prefix("cac_")
+        .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+pub async fn delete_account(
+    AxState(app): S,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let at = match authorize_me(&app, &headers, "delete:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !valid_account_id(&id) {
+        let mut v = Validator::default();
+        v.err(
+            "/id",
+            "params/id must match pattern \"^cac_[A-Za-z0-9]+$\"".into(),
+        );
+        return v
+            .finish()
+            .err()
+            .unwrap_or_else(|| StatusCode::BAD_REQUEST.into_response());
+    }
+    let mut st = app.lock();
+    let before = st.accounts.len();
+    st.accounts.retain(|a| !(a.id == id && a.user == at.sub));
+    if st.accounts.len() == before {
+        return problem(
+            404,
+            "A0E-404-0002",
+            "Not Found",
+            "Connected account not found",
+            None,
+        );
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn get_account(AxState(app): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let at = match authorize_me(&app, &headers, "read:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let st = app.lock();
+    match st.accounts.iter().find(|a| a.id == id && a.user == at.sub) {
+        Some(a) => json_response(200, account_json(a)),
+        None => problem(
+            404,
+            "A0E-404-0002",
+            "Not Found",
+            "Connected account not found",
+            None,
+        ),
+    }
+}

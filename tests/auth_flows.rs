@@ -1,0 +1,362 @@
+//! Auth0 flows end to end: the real `devcontext` binary against the real
+//! `devcontext-emulator` over loopback HTTP. Browser login (a BROWSER script
+//! that fetches the URL), device login, connect/list/disconnect, logout,
+//! credential storage (file with its permissions, and the real Secret Service
+//! when the suite runs under scripts/test.sh), and a leak scan.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+struct Emulator {
+    child: Child,
+    env: Vec<(String, String)>,
+    url: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator() -> Emulator {
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut env = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once('=').unwrap();
+        env.push((k.to_string(), v.to_string()));
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let url = env.iter().find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL").unwrap().1.clone();
+    Emulator { child, env, url }
+}
+
+fn browser_script(dir: &Path) -> PathBuf {
+    let path = dir.join("browser.sh");
+    std::fs::write(&path, "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+struct Env {
+    emu: Emulator,
+    home: tempfile::TempDir,
+    browser: PathBuf,
+    store: &'static str,
+}
+
+impl Env {
+    fn new(store: &'static str) -> Env {
+        let emu = start_emulator();
+        let home = tempfile::tempdir().unwrap();
+        let browser = browser_script(home.path());
+        Env { emu, home, browser, store }
+    }
+
+    fn std_dc(&self) -> StdCommand {
+        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_devcontext"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
+            .env("DEVCONTEXT_CALLBACK_PORT", "0")
+            .env("DEVCONTEXT_CREDENTIAL_STORE", self.store)
+            .env("BROWSER", &self.browser)
+            .env("NO_COLOR", "1");
+        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL", "XDG_DATA_HOME"] {
+            if let Ok(v) = std::env::var(var) {
+                cmd.env(var, v);
+            }
+        }
+        for (k, v) in &self.emu.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn dc(&self) -> Command {
+        let mut cmd = Command::from_std(self.std_dc());
+        cmd.timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let out = StdCommand::new("curl")
+            .args(["-s", "-X", method, "-H", "content-type: application/json", "-d"])
+            .arg(body.to_string())
+            .arg(format!("{}{path}", self.emu.url))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let out = StdCommand::new("curl").args(["-s"]).arg(format!("{}{path}", self.emu.url)).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.dc().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn login(&self) {
+        self.dc().args(["login"]).assert().success().stdout(
+            predicate::str::contains("Logged in as dana@example.com"),
+        );
+    }
+
+    fn connect_all(&self) {
+        for s in ["github", "slack", "google"] {
+            self.dc().args(["connect", s]).assert().success();
+        }
+    }
+}
+
+fn service<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|s| s["service"] == name).unwrap()
+}
+
+#[test]
+fn browser_login_connect_list_disconnect_and_logout() {
+    let env = Env::new("file");
+    env.dc().args(["connect", "github"]).assert().code(3).stderr(predicate::str::contains("devcontext login"));
+    env.login();
+    let status = env.json(&["status", "--json"]);
+    assert_eq!(status["login"]["user"]["email"], "dana@example.com");
+    assert_eq!(status["login"]["credential_store"], "file");
+    assert_eq!(status["login"]["method"], "browser");
+
+    // the credential file is private, in a private folder
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = env.home.path().join("dc/credentials");
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        let file = dir.join("credentials.json");
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    env.connect_all();
+    let accounts = env.json(&["connections", "--json"]);
+    let connections: Vec<_> = accounts.as_array().unwrap().iter().map(|a| a["connection"].as_str().unwrap().to_string()).collect();
+    assert_eq!(connections.len(), 3, "{accounts}");
+    for c in ["github", "sign-in-with-slack", "google-oauth2"] {
+        assert!(connections.iter().any(|x| x == c), "{c} in {connections:?}");
+    }
+    let google = accounts.as_array().unwrap().iter().find(|a| a["connection"] == "google-oauth2").unwrap();
+    assert!(google["scopes"].to_string().contains("calendar.readonly"), "least-privilege default scopes: {google}");
+
+    let perms = env.json(&["perms", "list", "--json"]);
+    assert_eq!(service(&perms, "slack")["state"], "connected");
+    env.dc().args(["perms", "revoke", "slack"]).assert().success();
+    let perms = env.json(&["perms", "list", "--json"]);
+    assert_eq!(service(&perms, "slack")["state"], "revoked");
+
+    env.dc().args(["disconnect", "slack"]).assert().success().stdout(predicate::str::contains("Disconnected Slack"));
+    env.dc().args(["perms", "grant", "slack"]).assert().success();
+    let perms = env.json(&["perms", "list", "--json"]);
+    assert_eq!(service(&perms, "slack")["state"], "not_connected");
+    assert_eq!(service(&perms, "github")["state"], "connected");
+
+    let audit = env.json(&["audit", "--json", "--limit", "200"]);
+    let actions: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    for a in ["login", "connect", "disconnect", "permission_change"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
+    }
+
+    env.dc().args(["logout"]).assert().success().stdout(predicate::str::contains("revoked at Auth0"));
+    let log = env.get("/__emulator/requests");
+    assert!(log.as_array().unwrap().iter().any(|r| r["path"] == "/oauth/revoke"), "logout revoked the refresh token");
+    env.dc().args(["connections"]).assert().code(3);
+    let creds = std::fs::read_to_string(env.home.path().join("dc/credentials/credentials.json")).unwrap_or_default();
+    assert!(!creds.contains("emu_rt_"), "refresh token deleted");
+}
+
+#[test]
+fn device_login_waits_for_approval() {
+    let env = Env::new("file");
+    env.control("POST", "/__emulator/knobs", serde_json::json!({"device_interval": 1}));
+    let mut child = env.std_dc()
+        .args(["login", "--device", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut code = None;
+    let mut line = String::new();
+    while code.is_none() {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "login exited before printing a code");
+        if let Some(rest) = line.split("confirm this code: ").nth(1) {
+            code = Some(rest.trim().to_string());
+        }
+    }
+    let code = code.unwrap();
+    assert!(!line.contains("device_code"));
+    env.control("POST", "/__emulator/device/approve", serde_json::json!({"user_code": code}));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Logged in as dana@example.com"));
+    let status = env.json(&["status", "--json"]);
+    assert_eq!(status["login"]["method"], "device");
+}
+
+#[test]
+fn device_login_denied_is_reported() {
+    let env = Env::new("file");
+    env.control("POST", "/__emulator/knobs", serde_json::json!({"device_interval": 1}));
+    let mut child = env.std_dc()
+        .args(["login", "--device", "--no-browser"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let code = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0);
+        if let Some(rest) = line.split("confirm this code: ").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    env.control("POST", "/__emulator/device/deny", serde_json::json!({"user_code": code}));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(rest.contains("cancelled or denied"), "{rest}");
+}
+
+#[test]
+fn bad_tenant_settings_get_one_line_with_a_hint() {
+    let env = Env::new("file");
+    env.dc()
+        .env("DEVCONTEXT_AUTH0_DOMAIN", "http://auth.example.com")
+        .args(["login"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("plain http://").and(predicate::str::contains("hint:")));
+    env.dc()
+        .env("DEVCONTEXT_AUTH0_CLIENT_SECRET", "wrong-secret")
+        .args(["login"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("client credentials").or(predicate::str::contains("Unauthorized")));
+    env.dc()
+        .env_remove("DEVCONTEXT_AUTH0_DOMAIN")
+        .args(["login"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no Auth0 tenant is configured"));
+}
+
+/// Runs under scripts/test.sh inside a D-Bus session with an unlocked
+/// gnome-keyring; there the refresh token must go to the Secret Service and
+/// no credential file may be written.
+#[test]
+fn keyring_holds_credentials_under_a_secret_service() {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        assert!(
+            std::env::var_os("DEVCONTEXT_REQUIRE_KEYRING").is_none(),
+            "DEVCONTEXT_REQUIRE_KEYRING is set but there is no D-Bus session: run scripts/test.sh"
+        );
+        eprintln!("no D-Bus session: keyring test not applicable (scripts/test.sh runs it)");
+        return;
+    }
+    let env = Env::new("keyring");
+    env.login();
+    let status = env.json(&["status", "--json"]);
+    assert_eq!(status["login"]["credential_store"], "keyring");
+    assert!(!env.home.path().join("dc/credentials/credentials.json").exists());
+    env.dc().args(["connect", "github"]).assert().success();
+    env.dc().args(["logout"]).assert().success();
+}
+
+#[test]
+fn auto_store_falls_back_to_a_file_with_a_warning_without_a_keyring() {
+    let env = Env::new("auto");
+    let out = env
+        .dc()
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .args(["login"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("warning: no usable OS keyring").count(), 1, "{stderr}");
+    let status = env.json(&["status", "--json"]);
+    assert_eq!(status["login"]["credential_store"], "file");
+}
+
+#[test]
+fn no_secret_leaks_into_state_files_or_output() {
+    let env = Env::new("file");
+    let mut outputs = String::new();
+    let mut run = |args: &[&str]| {
+        let out = env.dc().args(args).arg("-v").output().unwrap();
+        outputs.push_str(&String::from_utf8_lossy(&out.stdout));
+        outputs.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["login"]);
+    for s in ["github", "slack", "google"] {
+        run(&["connect", s]);
+    }
+    run(&["connections", "--json"]);
+    run(&["status", "--json"]);
+    run(&["audit", "--json", "--limit", "500"]);
+    let secrets = env.get("/__emulator/secrets");
+    let mut values: Vec<String> = Vec::new();
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.len() >= 8 => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            Value::Object(o) => o.values().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    collect(&secrets, &mut values);
+    assert!(values.len() >= 3, "the emulator reports its secrets: {secrets}");
+    let mut files = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+        }
+    }
+    walk(&env.home.path().join("dc"), &mut files);
+    for secret in &values {
+        assert!(!outputs.contains(secret.as_str()), "a secret leaked into command output");
+        for f in &files {
+            if f.ends_with("credentials.json") {
+                continue;
+            }
+            let bytes = std::fs::read(f).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(secret.as_str()), "a secret leaked into {}", f.display());
+        }
+    }
+}
