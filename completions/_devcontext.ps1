@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to Auth0 (browser with PKCE, or --device for machines without one)')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Set up the Auth0 tenant interactively (the secret goes to the credential store)')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the session at Auth0 and delete local credentials')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Link GitHub, Slack or Google to your Auth0 account (Connected Accounts)')
             [CompletionResult]::new('connections', 'connections', [CompletionResultType]::ParameterValue, 'List the accounts linked through Connected Accounts')
@@ -44,6 +45,14 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
         'devcontext;login' {
             [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Use the Device Authorization Grant (prints a code to confirm on another device)')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the sign-in URL instead of opening a browser')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devcontext;config' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
@@ -244,6 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
         }
         'devcontext;help' {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to Auth0 (browser with PKCE, or --device for machines without one)')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Set up the Auth0 tenant interactively (the secret goes to the credential store)')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Revoke the session at Auth0 and delete local credentials')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Link GitHub, Slack or Google to your Auth0 account (Connected Accounts)')
             [CompletionResult]::new('connections', 'connections', [CompletionResultType]::ParameterValue, 'List the accounts linked through Connected Accounts')
@@ -257,6 +267,9 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;help;login' {
+            break
+        }
+        'devcontext;help;config' {
             break
         }
         'devcontext;help;logout' {

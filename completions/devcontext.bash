@@ -22,6 +22,9 @@ _devcontext() {
             devcontext,completions)
                 cmd="devcontext__subcmd__completions"
                 ;;
+            devcontext,config)
+                cmd="devcontext__subcmd__config"
+                ;;
             devcontext,connect)
                 cmd="devcontext__subcmd__connect"
                 ;;
@@ -72,6 +75,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__help,completions)
                 cmd="devcontext__subcmd__help__subcmd__completions"
+                ;;
+            devcontext__subcmd__help,config)
+                cmd="devcontext__subcmd__help__subcmd__config"
                 ;;
             devcontext__subcmd__help,connect)
                 cmd="devcontext__subcmd__help__subcmd__connect"
@@ -155,7 +161,7 @@ _devcontext() {
 
     case "${cmd}" in
         devcontext)
-            opts="-v -h -V --verbose --no-color --help --version login logout connect connections disconnect status perms audit completions man help"
+            opts="-v -h -V --verbose --no-color --help --version login config logout connect connections disconnect status perms audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,6 +322,20 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__config)
+            opts="-v -h --verbose --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__connect)
             opts="-v -h --scopes --no-browser --json --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -363,7 +383,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help)
-            opts="login logout connect connections disconnect status perms audit completions man help"
+            opts="login config logout connect connections disconnect status perms audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +439,20 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

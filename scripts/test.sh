@@ -33,4 +33,6 @@ if [ -x scripts/model.sh ]; then
 fi
 
 export DEVCONTEXT_SHARED=$shared
+# the keyring test must run (not skip) here: scripts/test.sh provides the Secret Service
+export DEVCONTEXT_REQUIRE_KEYRING=1
 exec dbus-run-session -- "$shared/tools/keyring-session.sh" cargo test --locked "$@"

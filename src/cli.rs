@@ -29,6 +29,10 @@ pub enum Command {
     #[command(after_help = "Examples:\n  devcontext login\n  devcontext login --no-browser\n  devcontext login --device")]
     Login(LoginArgs),
 
+    /// Set up the Auth0 tenant interactively (the secret goes to the credential store)
+    #[command(after_help = "Example:\n  devcontext config && devcontext login")]
+    Config,
+
     /// Revoke the session at Auth0 and delete local credentials
     #[command(after_help = "Example:\n  devcontext logout")]
     Logout,

@@ -360,3 +360,81 @@ fn no_secret_leaks_into_state_files_or_output() {
         }
     }
 }
+
+#[test]
+fn rotated_refresh_tokens_survive_concurrent_runs() {
+    let env = Env::new("file");
+    env.login();
+    env.control("POST", "/__emulator/knobs", serde_json::json!({"rotation": true}));
+    // Six processes refresh at once (each `connections` spends the refresh
+    // token for a My Account API token). With rotation, a token spent twice
+    // revokes the whole family: the credential lock must serialise them.
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            env.std_dc()
+                .args(["connections", "--json"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // the latest rotated token was kept: the session still works
+    env.dc().args(["connections", "--json"]).assert().success();
+    let log = env.get("/__emulator/requests");
+    let refreshes = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["grant_type"] == "refresh_token" && r["status"] == 200)
+        .count();
+    assert_eq!(refreshes, 7, "every run refreshed once, successfully");
+}
+
+#[test]
+fn config_prompts_keep_the_secret_out_of_the_config_file() {
+    let env = Env::new("file");
+    let var = |k: &str| env.emu.env.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    let (domain, client_id, secret) = (
+        var("DEVCONTEXT_AUTH0_DOMAIN"),
+        var("DEVCONTEXT_AUTH0_CLIENT_ID"),
+        var("DEVCONTEXT_AUTH0_CLIENT_SECRET"),
+    );
+    // without a terminal: one line, exit 2
+    env.dc().arg("config").assert().code(2).stderr(predicate::str::contains("needs a terminal"));
+    // on a terminal (util-linux `script` gives it a pty): the answers are saved
+    let answers = format!("{domain}\n{client_id}\n{secret}\n");
+    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let mut cmd = env.std_dc();
+    cmd.env_remove("DEVCONTEXT_AUTH0_DOMAIN")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET");
+    let mut child = StdCommand::new("script")
+        .args(["-qec", &format!("{bin} config"), "/dev/null"])
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .env_remove("DEVCONTEXT_AUTH0_DOMAIN")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), answers.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let config = std::fs::read_to_string(env.home.path().join("dc/config.toml")).unwrap();
+    assert!(config.contains(&client_id));
+    assert!(!config.contains(&secret), "the secret is not in config.toml");
+    // login now works with no secret in the environment: it comes from the store
+    env.dc()
+        .env_remove("DEVCONTEXT_AUTH0_DOMAIN")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")
+        .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET")
+        .arg("login")
+        .assert()
+        .success();
+}

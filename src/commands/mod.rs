@@ -3,6 +3,7 @@
 
 mod audit;
 mod completions;
+mod config;
 mod connect;
 mod login;
 mod perms;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::Login(args) => login::login(&App::load(&Overrides::default(), ui)?, args),
+        Command::Config => config::run(&App::load(&Overrides::default(), ui)?),
         Command::Logout => login::logout(&App::load(&Overrides::default(), ui)?),
         Command::Connect(args) => connect::connect(&App::load(&Overrides::default(), ui)?, args),
         Command::Connections(args) => connect::connections(&App::load(&Overrides::default(), ui)?, args.json),
