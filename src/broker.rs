@@ -552,3 +552,159 @@ pub fn retry_wait(headers: &HeaderMap, attempt: u32, now_secs: i64) -> Duration 
     }
     Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1).min(6)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::approval::Policy;
+    use crate::audit::{Filter, RunContext};
+    use crate::perms::{Effect, PermissionStore, Subject};
+
+    /// Counts exchanges; answers after a short delay so concurrent callers overlap.
+    struct CountingSource(AtomicUsize);
+
+    impl TokenSource for CountingSource {
+        fn exchange(
+            &self,
+            _service: Service,
+        ) -> BoxFuture<'_, std::result::Result<ProviderToken, ExchangeFailure>> {
+            Box::pin(async move {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(ProviderToken::new(
+                    "t".into(),
+                    Some(Duration::from_secs(3600)),
+                    vec![],
+                ))
+            })
+        }
+        fn endpoint(&self) -> String {
+            "POST /oauth/token".into()
+        }
+    }
+
+    fn broker(dir: &std::path::Path, policy: Policy) -> (Broker, Arc<CountingSource>) {
+        let audit = Arc::new(
+            AuditLog::open(
+                &dir.join("audit.db"),
+                RunContext::new("test"),
+                Clock::System,
+            )
+            .unwrap(),
+        );
+        let source = Arc::new(CountingSource(AtomicUsize::new(0)));
+        let url = Url::parse("http://127.0.0.1:9").unwrap();
+        let b = Broker::new(
+            audit,
+            dir.join("permissions.db"),
+            Clock::System,
+            source.clone(),
+            Arc::new(policy),
+            net::client(Duration::from_secs(5), false).unwrap(),
+            Endpoints {
+                github: url.clone(),
+                calendar: url.clone(),
+                slack: url,
+            },
+            Limits::default(),
+        );
+        (b, source)
+    }
+
+    fn call(service: Service, tool: &str, access: Access) -> CallInfo {
+        CallInfo {
+            service,
+            tool: tool.into(),
+            access,
+            preview: None,
+        }
+    }
+
+    fn events(b: &Broker) -> Vec<crate::audit::Event> {
+        let mut out = vec![];
+        b.audit()
+            .query(&Filter::default(), |e| {
+                out.push(e);
+                Ok(())
+            })
+            .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn revoked_service_is_denied_before_any_exchange_and_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let (b, source) = broker(dir.path(), Policy::NoTerminal);
+        let mut store = PermissionStore::open(&dir.path().join("permissions.db")).unwrap();
+        store
+            .set(
+                &Subject::service(Service::Slack),
+                Access::Read,
+                Effect::Deny,
+                None,
+                0,
+            )
+            .unwrap();
+        let c = call(Service::Slack, "unread", Access::Read);
+        let err = b.run(&c, |_api| async { Ok(()) }).await.unwrap_err();
+        assert_eq!(err.exit_code(), 7);
+        assert_eq!(
+            source.0.load(Ordering::SeqCst),
+            0,
+            "no exchange for a revoked service"
+        );
+        let e = &events(&b)[0];
+        assert_eq!(
+            (e.action.as_str(), e.decision.as_str()),
+            ("permission_check", "denied")
+        );
+    }
+
+    #[tokio::test]
+    async fn writes_without_a_terminal_are_refused_and_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let (b, source) = broker(dir.path(), Policy::NoTerminal);
+        let c = call(Service::Slack, "post_message", Access::Write);
+        let err = b.run(&c, |_api| async { Ok(()) }).await.unwrap_err();
+        assert_eq!(err.exit_code(), 7);
+        assert_eq!(source.0.load(Ordering::SeqCst), 0);
+        let e = &events(&b)[0];
+        assert_eq!(
+            (e.action.as_str(), e.decision.as_str()),
+            ("approval", "denied")
+        );
+        let (b, _) = broker(dir.path(), Policy::AssumeYes);
+        b.run(&c, |_api| async { Ok(()) }).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn parallel_calls_share_one_exchange_per_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let (b, source) = broker(dir.path(), Policy::NoTerminal);
+        let calls: Vec<_> = (0..8)
+            .map(|i| {
+                call(
+                    Service::Github,
+                    if i % 2 == 0 {
+                        "review_requests"
+                    } else {
+                        "assigned"
+                    },
+                    Access::Read,
+                )
+            })
+            .collect();
+        let runs = calls.iter().map(|c| b.run(c, |_api| async { Ok(()) }));
+        for r in futures::future::join_all(runs).await {
+            r.unwrap();
+        }
+        assert_eq!(source.0.load(Ordering::SeqCst), 1);
+        let exchanges = events(&b)
+            .into_iter()
+            .filter(|e| e.action == "token_exchange")
+            .count();
+        assert_eq!(exchanges, 1);
+    }
+}

@@ -310,11 +310,19 @@ pub fn write_auth0(path: &Path, domain: &str, client_id: &str) -> Result<()> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::general(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::general(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
     };
     parse_file_config(&text).map_err(|(line, what)| {
-        Error::usage(format!("config file {} line {line}: {what}", path.display()))
-            .with_hint("fix that line first")
+        Error::usage(format!(
+            "config file {} line {line}: {what}",
+            path.display()
+        ))
+        .with_hint("fix that line first")
     })?;
     let mut table: toml::Table = toml::from_str(&text).unwrap_or_default();
     let auth0 = table

@@ -46,7 +46,8 @@ pub fn open(
     conn.busy_timeout(busy_timeout)
         .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
     if mode == Mode::ReadWrite {
-        set_wal(&conn, busy_timeout).map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+        set_wal(&conn, busy_timeout)
+            .map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
         migrate(&mut conn, migrations).map_err(|e| Error::general(format!("{what}: {e}")))?;

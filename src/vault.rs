@@ -17,8 +17,10 @@ use crate::broker::{BoxFuture, ExchangeFailure, ProviderToken, TokenSource};
 use crate::error::{Error, ExitCode, Result};
 use crate::service::Service;
 
-pub const GRANT: &str = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
-pub const REQUESTED_TOKEN_TYPE: &str = "http://auth0.com/oauth/token-type/federated-connection-access-token";
+pub const GRANT: &str =
+    "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token";
+pub const REQUESTED_TOKEN_TYPE: &str =
+    "http://auth0.com/oauth/token-type/federated-connection-access-token";
 pub const SUBJECT_REFRESH: &str = "urn:ietf:params:oauth:token-type:refresh_token";
 pub const SUBJECT_ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
 
@@ -59,7 +61,10 @@ impl Vault {
             .into_iter()
             .filter_map(|s| {
                 app.env
-                    .get(&format!("DEVCONTEXT_{}_LOGIN_HINT", s.as_str().to_ascii_uppercase()))
+                    .get(&format!(
+                        "DEVCONTEXT_{}_LOGIN_HINT",
+                        s.as_str().to_ascii_uppercase()
+                    ))
                     .map(|h| (s, h))
             })
             .collect();
@@ -71,7 +76,10 @@ impl Vault {
         })
     }
 
-    async fn exchange_once(&self, service: Service) -> std::result::Result<ProviderToken, ExchangeFailure> {
+    async fn exchange_once(
+        &self,
+        service: Service,
+    ) -> std::result::Result<ProviderToken, ExchangeFailure> {
         let active = self.session.as_ref().map_err(|e| fail(e.clone()))?;
         let (client, subject, subject_type) = match active.session.method {
             LoginMethod::Browser => (
@@ -139,7 +147,10 @@ fn fail(error: Error) -> ExchangeFailure {
 }
 
 impl TokenSource for Vault {
-    fn exchange(&self, service: Service) -> BoxFuture<'_, std::result::Result<ProviderToken, ExchangeFailure>> {
+    fn exchange(
+        &self,
+        service: Service,
+    ) -> BoxFuture<'_, std::result::Result<ProviderToken, ExchangeFailure>> {
         Box::pin(self.exchange_once(service))
     }
 
@@ -205,13 +216,22 @@ mod tests {
 
     #[test]
     fn errors_map_to_exit_codes_and_hints() {
-        let e = exchange_error(Service::Slack, &err("federated_connection_refresh_token_not_found", 401));
+        let e = exchange_error(
+            Service::Slack,
+            &err("federated_connection_refresh_token_not_found", 401),
+        );
         assert_eq!(e.exit_code(), 4);
         assert!(e.hint.unwrap().contains("devcontext connect slack"));
-        let e = exchange_error(Service::Calendar, &err("federated_connection_refresh_token_flow_failed", 401));
+        let e = exchange_error(
+            Service::Calendar,
+            &err("federated_connection_refresh_token_flow_failed", 401),
+        );
         assert_eq!(e.exit_code(), 4);
         assert!(e.hint.unwrap().contains("connect google"));
-        assert_eq!(exchange_error(Service::Github, &err("invalid_grant", 401)).exit_code(), 3);
+        assert_eq!(
+            exchange_error(Service::Github, &err("invalid_grant", 401)).exit_code(),
+            3
+        );
         let e = exchange_error(Service::Github, &err("unauthorized_client", 403));
         assert!(e.hint.unwrap().contains("Token Vault grant"));
     }

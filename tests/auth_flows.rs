@@ -43,13 +43,22 @@ fn start_emulator() -> Emulator {
         env.push((k.to_string(), v.to_string()));
     }
     std::thread::spawn(move || for _ in lines {});
-    let url = env.iter().find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL").unwrap().1.clone();
+    let url = env
+        .iter()
+        .find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL")
+        .unwrap()
+        .1
+        .clone();
     Emulator { child, env, url }
 }
 
 fn browser_script(dir: &Path) -> PathBuf {
     let path = dir.join("browser.sh");
-    std::fs::write(&path, "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n").unwrap();
+    std::fs::write(
+        &path,
+        "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -70,7 +79,12 @@ impl Env {
         let emu = start_emulator();
         let home = tempfile::tempdir().unwrap();
         let browser = browser_script(home.path());
-        Env { emu, home, browser, store }
+        Env {
+            emu,
+            home,
+            browser,
+            store,
+        }
     }
 
     fn std_dc(&self) -> StdCommand {
@@ -82,7 +96,12 @@ impl Env {
             .env("DEVCONTEXT_CREDENTIAL_STORE", self.store)
             .env("BROWSER", &self.browser)
             .env("NO_COLOR", "1");
-        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL", "XDG_DATA_HOME"] {
+        for var in [
+            "DBUS_SESSION_BUS_ADDRESS",
+            "XDG_RUNTIME_DIR",
+            "GNOME_KEYRING_CONTROL",
+            "XDG_DATA_HOME",
+        ] {
             if let Ok(v) = std::env::var(var) {
                 cmd.env(var, v);
             }
@@ -101,7 +120,14 @@ impl Env {
 
     fn control(&self, method: &str, path: &str, body: Value) -> Value {
         let out = StdCommand::new("curl")
-            .args(["-s", "-X", method, "-H", "content-type: application/json", "-d"])
+            .args([
+                "-s",
+                "-X",
+                method,
+                "-H",
+                "content-type: application/json",
+                "-d",
+            ])
             .arg(body.to_string())
             .arg(format!("{}{path}", self.emu.url))
             .output()
@@ -110,20 +136,30 @@ impl Env {
     }
 
     fn get(&self, path: &str) -> Value {
-        let out = StdCommand::new("curl").args(["-s"]).arg(format!("{}{path}", self.emu.url)).output().unwrap();
+        let out = StdCommand::new("curl")
+            .args(["-s"])
+            .arg(format!("{}{path}", self.emu.url))
+            .output()
+            .unwrap();
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
     fn json(&self, args: &[&str]) -> Value {
         let out = self.dc().args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
     fn login(&self) {
-        self.dc().args(["login"]).assert().success().stdout(
-            predicate::str::contains("Logged in as dana@example.com"),
-        );
+        self.dc()
+            .args(["login"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Logged in as dana@example.com"));
     }
 
     fn connect_all(&self) {
@@ -134,13 +170,21 @@ impl Env {
 }
 
 fn service<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array().unwrap().iter().find(|s| s["service"] == name).unwrap()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == name)
+        .unwrap()
 }
 
 #[test]
 fn browser_login_connect_list_disconnect_and_logout() {
     let env = Env::new("file");
-    env.dc().args(["connect", "github"]).assert().code(3).stderr(predicate::str::contains("devcontext login"));
+    env.dc()
+        .args(["connect", "github"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("devcontext login"));
     env.login();
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["user"]["email"], "dana@example.com");
@@ -152,52 +196,102 @@ fn browser_login_connect_list_disconnect_and_logout() {
     {
         use std::os::unix::fs::PermissionsExt;
         let dir = env.home.path().join("dc/credentials");
-        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
         let file = dir.join("credentials.json");
-        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     env.connect_all();
     let accounts = env.json(&["connections", "--json"]);
-    let connections: Vec<_> = accounts.as_array().unwrap().iter().map(|a| a["connection"].as_str().unwrap().to_string()).collect();
+    let connections: Vec<_> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["connection"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(connections.len(), 3, "{accounts}");
     for c in ["github", "sign-in-with-slack", "google-oauth2"] {
         assert!(connections.iter().any(|x| x == c), "{c} in {connections:?}");
     }
-    let google = accounts.as_array().unwrap().iter().find(|a| a["connection"] == "google-oauth2").unwrap();
-    assert!(google["scopes"].to_string().contains("calendar.readonly"), "least-privilege default scopes: {google}");
+    let google = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["connection"] == "google-oauth2")
+        .unwrap();
+    assert!(
+        google["scopes"].to_string().contains("calendar.readonly"),
+        "least-privilege default scopes: {google}"
+    );
 
     let perms = env.json(&["perms", "list", "--json"]);
     assert_eq!(service(&perms, "slack")["state"], "connected");
-    env.dc().args(["perms", "revoke", "slack"]).assert().success();
+    env.dc()
+        .args(["perms", "revoke", "slack"])
+        .assert()
+        .success();
     let perms = env.json(&["perms", "list", "--json"]);
     assert_eq!(service(&perms, "slack")["state"], "revoked");
 
-    env.dc().args(["disconnect", "slack"]).assert().success().stdout(predicate::str::contains("Disconnected Slack"));
-    env.dc().args(["perms", "grant", "slack"]).assert().success();
+    env.dc()
+        .args(["disconnect", "slack"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Disconnected Slack"));
+    env.dc()
+        .args(["perms", "grant", "slack"])
+        .assert()
+        .success();
     let perms = env.json(&["perms", "list", "--json"]);
     assert_eq!(service(&perms, "slack")["state"], "not_connected");
     assert_eq!(service(&perms, "github")["state"], "connected");
 
     let audit = env.json(&["audit", "--json", "--limit", "200"]);
-    let actions: Vec<_> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect();
+    let actions: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
     for a in ["login", "connect", "disconnect", "permission_change"] {
         assert!(actions.iter().any(|x| x == a), "{a} audited: {actions:?}");
     }
 
-    env.dc().args(["logout"]).assert().success().stdout(predicate::str::contains("revoked at Auth0"));
+    env.dc()
+        .args(["logout"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("revoked at Auth0"));
     let log = env.get("/__emulator/requests");
-    assert!(log.as_array().unwrap().iter().any(|r| r["path"] == "/oauth/revoke"), "logout revoked the refresh token");
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["path"] == "/oauth/revoke"),
+        "logout revoked the refresh token"
+    );
     env.dc().args(["connections"]).assert().code(3);
-    let creds = std::fs::read_to_string(env.home.path().join("dc/credentials/credentials.json")).unwrap_or_default();
+    let creds = std::fs::read_to_string(env.home.path().join("dc/credentials/credentials.json"))
+        .unwrap_or_default();
     assert!(!creds.contains("emu_rt_"), "refresh token deleted");
 }
 
 #[test]
 fn device_login_waits_for_approval() {
     let env = Env::new("file");
-    env.control("POST", "/__emulator/knobs", serde_json::json!({"device_interval": 1}));
-    let mut child = env.std_dc()
+    env.control(
+        "POST",
+        "/__emulator/knobs",
+        serde_json::json!({"device_interval": 1}),
+    );
+    let mut child = env
+        .std_dc()
         .args(["login", "--device", "--no-browser"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -208,16 +302,27 @@ fn device_login_waits_for_approval() {
     let mut line = String::new();
     while code.is_none() {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "login exited before printing a code");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "login exited before printing a code"
+        );
         if let Some(rest) = line.split("confirm this code: ").nth(1) {
             code = Some(rest.trim().to_string());
         }
     }
     let code = code.unwrap();
     assert!(!line.contains("device_code"));
-    env.control("POST", "/__emulator/device/approve", serde_json::json!({"user_code": code}));
+    env.control(
+        "POST",
+        "/__emulator/device/approve",
+        serde_json::json!({"user_code": code}),
+    );
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Logged in as dana@example.com"));
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["method"], "device");
@@ -226,8 +331,13 @@ fn device_login_waits_for_approval() {
 #[test]
 fn device_login_denied_is_reported() {
     let env = Env::new("file");
-    env.control("POST", "/__emulator/knobs", serde_json::json!({"device_interval": 1}));
-    let mut child = env.std_dc()
+    env.control(
+        "POST",
+        "/__emulator/knobs",
+        serde_json::json!({"device_interval": 1}),
+    );
+    let mut child = env
+        .std_dc()
         .args(["login", "--device", "--no-browser"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -242,7 +352,11 @@ fn device_login_denied_is_reported() {
             break rest.trim().to_string();
         }
     };
-    env.control("POST", "/__emulator/device/deny", serde_json::json!({"user_code": code}));
+    env.control(
+        "POST",
+        "/__emulator/device/deny",
+        serde_json::json!({"user_code": code}),
+    );
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     let status = child.wait().unwrap();
@@ -264,7 +378,10 @@ fn bad_tenant_settings_get_one_line_with_a_hint() {
         .args(["login"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("client credentials").or(predicate::str::contains("Unauthorized")));
+        .stderr(
+            predicate::str::contains("client credentials")
+                .or(predicate::str::contains("Unauthorized")),
+        );
     env.dc()
         .env_remove("DEVCONTEXT_AUTH0_DOMAIN")
         .args(["login"])
@@ -290,7 +407,12 @@ fn keyring_holds_credentials_under_a_secret_service() {
     env.login();
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["credential_store"], "keyring");
-    assert!(!env.home.path().join("dc/credentials/credentials.json").exists());
+    assert!(
+        !env.home
+            .path()
+            .join("dc/credentials/credentials.json")
+            .exists()
+    );
     env.dc().args(["connect", "github"]).assert().success();
     env.dc().args(["logout"]).assert().success();
 }
@@ -305,9 +427,17 @@ fn auto_store_falls_back_to_a_file_with_a_warning_without_a_keyring() {
         .args(["login"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.matches("warning: no usable OS keyring").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("warning: no usable OS keyring").count(),
+        1,
+        "{stderr}"
+    );
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["credential_store"], "file");
 }
@@ -339,24 +469,38 @@ fn no_secret_leaks_into_state_files_or_output() {
         }
     }
     collect(&secrets, &mut values);
-    assert!(values.len() >= 3, "the emulator reports its secrets: {secrets}");
+    assert!(
+        values.len() >= 3,
+        "the emulator reports its secrets: {secrets}"
+    );
     let mut files = Vec::new();
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() { walk(&p, out) } else { out.push(p) }
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
         }
     }
     walk(&env.home.path().join("dc"), &mut files);
     for secret in &values {
-        assert!(!outputs.contains(secret.as_str()), "a secret leaked into command output");
+        assert!(
+            !outputs.contains(secret.as_str()),
+            "a secret leaked into command output"
+        );
         for f in &files {
             if f.ends_with("credentials.json") {
                 continue;
             }
             let bytes = std::fs::read(f).unwrap();
             let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains(secret.as_str()), "a secret leaked into {}", f.display());
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret leaked into {}",
+                f.display()
+            );
         }
     }
 }
@@ -365,7 +509,11 @@ fn no_secret_leaks_into_state_files_or_output() {
 fn rotated_refresh_tokens_survive_concurrent_runs() {
     let env = Env::new("file");
     env.login();
-    env.control("POST", "/__emulator/knobs", serde_json::json!({"rotation": true}));
+    env.control(
+        "POST",
+        "/__emulator/knobs",
+        serde_json::json!({"rotation": true}),
+    );
     // Six processes refresh at once (each `connections` spends the refresh
     // token for a My Account API token). With rotation, a token spent twice
     // revokes the whole family: the credential lock must serialise them.
@@ -381,7 +529,11 @@ fn rotated_refresh_tokens_survive_concurrent_runs() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // the latest rotated token was kept: the session still works
     env.dc().args(["connections", "--json"]).assert().success();
@@ -405,7 +557,11 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         var("DEVCONTEXT_AUTH0_CLIENT_SECRET"),
     );
     // without a terminal: one line, exit 2
-    env.dc().arg("config").assert().code(2).stderr(predicate::str::contains("needs a terminal"));
+    env.dc()
+        .arg("config")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs a terminal"));
     // on a terminal (util-linux `script` gives it a pty): the answers are saved
     let answers = format!("{domain}\n{client_id}\n{secret}\n");
     let bin = env!("CARGO_BIN_EXE_devcontext");
@@ -415,7 +571,10 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET");
     let mut child = StdCommand::new("script")
         .args(["-qec", &format!("{bin} config"), "/dev/null"])
-        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
         .env_remove("DEVCONTEXT_AUTH0_DOMAIN")
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET")
@@ -425,10 +584,17 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), answers.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let config = std::fs::read_to_string(env.home.path().join("dc/config.toml")).unwrap();
     assert!(config.contains(&client_id));
-    assert!(!config.contains(&secret), "the secret is not in config.toml");
+    assert!(
+        !config.contains(&secret),
+        "the secret is not in config.toml"
+    );
     // login now works with no secret in the environment: it comes from the store
     env.dc()
         .env_remove("DEVCONTEXT_AUTH0_DOMAIN")

@@ -20,7 +20,11 @@ fn dc(home: &Path) -> Command {
 
 fn json(home: &Path, args: &[&str]) -> Value {
     let out = dc(home).args(args).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -39,34 +43,60 @@ fn revoke_and_grant_round_trip_are_idempotent_and_audited() {
     let list = json(h, &["perms", "list", "--json"]);
     assert_eq!(service(&list, "slack")["state"], "not_connected");
 
-    dc(h).args(["perms", "revoke", "slack"])
+    dc(h)
+        .args(["perms", "revoke", "slack"])
         .assert()
         .success()
         .stdout(predicate::str::contains("slack: revoked"));
-    dc(h).args(["perms", "revoke", "slack"])
+    dc(h)
+        .args(["perms", "revoke", "slack"])
         .assert()
         .success()
         .stdout(predicate::str::contains("already revoked"));
     let list = json(h, &["perms", "list", "--json"]);
     assert_eq!(service(&list, "slack")["state"], "revoked");
     assert_eq!(service(&list, "github")["state"], "not_connected");
-    dc(h).args(["perms", "check", "slack"]).assert().code(7).stderr(
-        predicate::str::contains("slack is revoked").and(predicate::str::contains("perms grant slack")),
-    );
+    dc(h)
+        .args(["perms", "check", "slack"])
+        .assert()
+        .code(7)
+        .stderr(
+            predicate::str::contains("slack is revoked")
+                .and(predicate::str::contains("perms grant slack")),
+        );
 
     dc(h).args(["perms", "grant", "slack"]).assert().success();
-    dc(h).args(["perms", "grant", "slack"])
+    dc(h)
+        .args(["perms", "grant", "slack"])
         .assert()
         .success()
         .stdout(predicate::str::contains("already allowed"));
     dc(h).args(["perms", "check", "slack"]).assert().success();
     // writes still ask after the service is granted back
-    dc(h).args(["perms", "check", "slack.post_message"]).assert().code(7);
+    dc(h)
+        .args(["perms", "check", "slack.post_message"])
+        .assert()
+        .code(7);
 
     let events = json(h, &["audit", "--action", "permission_change", "--json"]);
     assert_eq!(events.as_array().unwrap().len(), 4);
-    let checks = json(h, &["audit", "--service", "slack", "--action", "permission_check", "--json"]);
-    let decisions: Vec<_> = checks.as_array().unwrap().iter().map(|e| e["decision"].as_str().unwrap()).collect();
+    let checks = json(
+        h,
+        &[
+            "audit",
+            "--service",
+            "slack",
+            "--action",
+            "permission_check",
+            "--json",
+        ],
+    );
+    let decisions: Vec<_> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap())
+        .collect();
     assert_eq!(decisions, ["denied", "granted", "denied"]);
 }
 
@@ -79,27 +109,59 @@ fn time_boxed_grant_lapses_by_itself() {
         c.env("DEVCONTEXT_NOW", t).args(args);
         c
     };
-    at("2026-11-28T09:00:00Z", &["perms", "grant", "slack.post_message", "--for", "2h"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("until 2026-11-28T11:00:00.000Z"));
-    at("2026-11-28T10:59:59Z", &["perms", "check", "slack.post_message"]).assert().success();
-    at("2026-11-28T11:00:00Z", &["perms", "check", "slack.post_message"])
-        .assert()
-        .code(7)
-        .stderr(predicate::str::contains("lapsed at 2026-11-28T11:00:00.000Z"));
+    at(
+        "2026-11-28T09:00:00Z",
+        &["perms", "grant", "slack.post_message", "--for", "2h"],
+    )
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("until 2026-11-28T11:00:00.000Z"));
+    at(
+        "2026-11-28T10:59:59Z",
+        &["perms", "check", "slack.post_message"],
+    )
+    .assert()
+    .success();
+    at(
+        "2026-11-28T11:00:00Z",
+        &["perms", "check", "slack.post_message"],
+    )
+    .assert()
+    .code(7)
+    .stderr(predicate::str::contains(
+        "lapsed at 2026-11-28T11:00:00.000Z",
+    ));
 
     // a service revoked, then granted for 30 minutes, is blocked again afterwards
-    at("2026-11-28T09:00:00Z", &["perms", "revoke", "github"]).assert().success();
-    at("2026-11-28T09:00:00Z", &["perms", "grant", "github", "--for", "30m"]).assert().success();
-    at("2026-11-28T09:29:00Z", &["perms", "check", "github"]).assert().success();
-    at("2026-11-28T09:31:00Z", &["perms", "check", "github"]).assert().code(7);
+    at("2026-11-28T09:00:00Z", &["perms", "revoke", "github"])
+        .assert()
+        .success();
+    at(
+        "2026-11-28T09:00:00Z",
+        &["perms", "grant", "github", "--for", "30m"],
+    )
+    .assert()
+    .success();
+    at("2026-11-28T09:29:00Z", &["perms", "check", "github"])
+        .assert()
+        .success();
+    at("2026-11-28T09:31:00Z", &["perms", "check", "github"])
+        .assert()
+        .code(7);
     let list: Value = serde_json::from_slice(
-        &at("2026-11-28T09:31:00Z", &["perms", "list", "--json"]).output().unwrap().stdout,
+        &at("2026-11-28T09:31:00Z", &["perms", "list", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
     )
     .unwrap();
     assert_eq!(service(&list, "github")["state"], "revoked");
-    assert!(service(&list, "github")["read"].as_str().unwrap().starts_with("lapsed"));
+    assert!(
+        service(&list, "github")["read"]
+            .as_str()
+            .unwrap()
+            .starts_with("lapsed")
+    );
 }
 
 #[test]
@@ -111,7 +173,8 @@ fn check_fails_closed_on_a_corrupted_store() {
     for f in ["permissions.db-wal", "permissions.db-shm"] {
         let _ = std::fs::remove_file(h.join("state").join(f));
     }
-    dc(h).args(["perms", "check", "github"])
+    dc(h)
+        .args(["perms", "check", "github"])
         .assert()
         .code(7)
         .stderr(predicate::str::contains("permission store unreadable"));
@@ -125,7 +188,8 @@ fn check_fails_closed_on_an_unreadable_store() {
     let h = home.path();
     // A folder where the file should be cannot be opened, even by root.
     std::fs::create_dir_all(h.join("state/permissions.db")).unwrap();
-    dc(h).args(["perms", "check", "calendar"])
+    dc(h)
+        .args(["perms", "check", "calendar"])
         .assert()
         .code(7)
         .stderr(predicate::str::contains("permission store unreadable"));
@@ -135,7 +199,10 @@ fn check_fails_closed_on_an_unreadable_store() {
 fn check_fails_closed_on_a_locked_store() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    dc(h).args(["perms", "revoke", "slack.unread"]).assert().success();
+    dc(h)
+        .args(["perms", "revoke", "slack.unread"])
+        .assert()
+        .success();
     // Another process takes an exclusive lock and keeps it.
     let db = h.join("state/permissions.db");
     let mut holder = StdCommand::new("sqlite3")
@@ -156,10 +223,14 @@ fn check_fails_closed_on_a_locked_store() {
             assert!(out.read_line(&mut line).unwrap() > 0, "sqlite3 exited");
         }
     }
-    dc(h).args(["perms", "check", "github"])
+    dc(h)
+        .args(["perms", "check", "github"])
         .assert()
         .code(7)
-        .stderr(predicate::str::contains("permission store unreadable").and(predicate::str::contains("locked")));
+        .stderr(
+            predicate::str::contains("permission store unreadable")
+                .and(predicate::str::contains("locked")),
+        );
     holder.kill().unwrap();
     holder.wait().unwrap();
 }
@@ -175,10 +246,13 @@ fn unknown_state_in_the_store_denies() {
         .status()
         .unwrap();
     assert!(status.success());
-    dc(h).args(["perms", "check", "github"])
+    dc(h)
+        .args(["perms", "check", "github"])
         .assert()
         .code(7)
-        .stderr(predicate::str::contains("unknown permission state 'sometimes'"));
+        .stderr(predicate::str::contains(
+            "unknown permission state 'sometimes'",
+        ));
 }
 
 #[test]
@@ -190,21 +264,34 @@ fn audit_verify_catches_a_changed_row_and_prune_keeps_a_valid_chain() {
         c.env("DEVCONTEXT_NOW", t).args(args);
         c
     };
-    at("2026-08-01T00:00:00Z", &["perms", "revoke", "slack"]).assert().success();
-    at("2026-08-02T00:00:00Z", &["perms", "grant", "slack"]).assert().success();
-    at("2026-11-27T00:00:00Z", &["perms", "check", "github"]).assert().success();
-    at("2026-11-28T00:00:00Z", &["perms", "check", "slack"]).assert().success();
-    dc(h).args(["audit", "verify"])
+    at("2026-08-01T00:00:00Z", &["perms", "revoke", "slack"])
+        .assert()
+        .success();
+    at("2026-08-02T00:00:00Z", &["perms", "grant", "slack"])
+        .assert()
+        .success();
+    at("2026-11-27T00:00:00Z", &["perms", "check", "github"])
+        .assert()
+        .success();
+    at("2026-11-28T00:00:00Z", &["perms", "check", "slack"])
+        .assert()
+        .success();
+    dc(h)
+        .args(["audit", "verify"])
         .assert()
         .success()
         .stdout(predicate::str::contains("4 events verified"));
 
     // prune everything older than 90 days: two events go, the chain still verifies
-    at("2026-11-28T12:00:00Z", &["audit", "prune", "--before", "90d"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("removed 2 events"));
-    dc(h).args(["audit", "verify"])
+    at(
+        "2026-11-28T12:00:00Z",
+        &["audit", "prune", "--before", "90d"],
+    )
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("removed 2 events"));
+    dc(h)
+        .args(["audit", "verify"])
         .assert()
         .success()
         .stdout(predicate::str::contains("3 events verified"));
@@ -217,7 +304,8 @@ fn audit_verify_catches_a_changed_row_and_prune_keeps_a_valid_chain() {
         .status()
         .unwrap();
     assert!(status.success());
-    dc(h).args(["audit", "verify"])
+    dc(h)
+        .args(["audit", "verify"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("broken at event 4"));
@@ -232,7 +320,8 @@ fn audit_verify_catches_a_changed_row_and_prune_keeps_a_valid_chain() {
         .status()
         .unwrap();
     assert!(status.success());
-    dc(h).args(["audit", "verify"])
+    dc(h)
+        .args(["audit", "verify"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("missing"));
@@ -246,15 +335,26 @@ fn audit_filters_limits_and_formats() {
         dc(h).args(["perms", "check", s]).assert().success();
     }
     let all = json(h, &["audit", "--json"]);
-    let ids: Vec<i64> = all.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, [4, 3, 2, 1], "newest first");
-    let slack = json(h, &["audit", "--service", "slack", "--limit", "1", "--json"]);
+    let slack = json(
+        h,
+        &["audit", "--service", "slack", "--limit", "1", "--json"],
+    );
     assert_eq!(slack.as_array().unwrap().len(), 1);
     assert_eq!(slack[0]["id"], 4);
     let run = all[0]["run_id"].as_str().unwrap().to_string();
     let by_run = json(h, &["audit", "--run", &run, "--json"]);
     assert_eq!(by_run.as_array().unwrap().len(), 1);
-    assert_eq!(json(h, &["audit", "--since", "2030-01-01", "--json"]), Value::Array(vec![]));
+    assert_eq!(
+        json(h, &["audit", "--since", "2030-01-01", "--json"]),
+        Value::Array(vec![])
+    );
 
     let out = dc(h).args(["audit", "--ndjson"]).output().unwrap();
     let lines: Vec<Value> = String::from_utf8(out.stdout)
@@ -264,27 +364,60 @@ fn audit_filters_limits_and_formats() {
         .collect();
     assert_eq!(lines.len(), 4);
     for field in [
-        "id", "time", "run_id", "command", "service", "tool", "action", "endpoint", "decision",
-        "reason", "http_status", "duration_ms", "prev_hash", "hash",
+        "id",
+        "time",
+        "run_id",
+        "command",
+        "service",
+        "tool",
+        "action",
+        "endpoint",
+        "decision",
+        "reason",
+        "http_status",
+        "duration_ms",
+        "prev_hash",
+        "hash",
     ] {
-        assert!(lines[0].get(field).is_some(), "field {field} is documented and present");
+        assert!(
+            lines[0].get(field).is_some(),
+            "field {field} is documented and present"
+        );
     }
-    dc(h).args(["audit"]).assert().success().stdout(predicate::str::contains("permission_check"));
-    dc(h).args(["audit", "--since", "tomorrow"]).assert().code(2).stderr(
-        predicate::str::contains("'tomorrow' is not a time").and(predicate::str::contains("hint:")),
-    );
-    dc(h).args(["audit", "--decision", "maybe"]).assert().code(2);
+    dc(h)
+        .args(["audit"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("permission_check"));
+    dc(h)
+        .args(["audit", "--since", "tomorrow"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("'tomorrow' is not a time")
+                .and(predicate::str::contains("hint:")),
+        );
+    dc(h)
+        .args(["audit", "--decision", "maybe"])
+        .assert()
+        .code(2);
     dc(h).args(["audit", "--service", "jira"]).assert().code(2);
-    dc(h).args(["perms", "grant", "slack", "--for", "2x"]).assert().code(2).stderr(
-        predicate::str::contains("not a duration"),
-    );
+    dc(h)
+        .args(["perms", "grant", "slack", "--for", "2x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a duration"));
 }
 
 #[test]
 fn empty_home_reads_work_without_creating_an_audit_store() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    dc(h).args(["audit", "--json"]).assert().success().stdout("[]\n");
+    dc(h)
+        .args(["audit", "--json"])
+        .assert()
+        .success()
+        .stdout("[]\n");
     dc(h).args(["audit", "verify"]).assert().success();
     assert!(!h.join("state/audit.db").exists());
 }
@@ -293,25 +426,45 @@ fn empty_home_reads_work_without_creating_an_audit_store() {
 fn malformed_config_names_file_and_line() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    std::fs::write(h.join("config.toml"), "[auth0]\ndomain = \"t.us.auth0.com\"\nclient_id = 42\n").unwrap();
+    std::fs::write(
+        h.join("config.toml"),
+        "[auth0]\ndomain = \"t.us.auth0.com\"\nclient_id = 42\n",
+    )
+    .unwrap();
     dc(h).args(["status"]).assert().code(2).stderr(
         predicate::str::contains("config.toml line 3").and(predicate::str::contains("hint:")),
     );
     std::fs::write(h.join("config.toml"), "[auth0]\ndomian = \"x\"\n").unwrap();
-    dc(h).args(["perms", "list"]).assert().code(2).stderr(predicate::str::contains("line 2"));
+    dc(h)
+        .args(["perms", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2"));
 }
 
 /// One child process of the concurrency test: appends N events through the library.
 #[test]
 fn concurrent_child_appender() {
-    let (Ok(db), Ok(n)) = (std::env::var("DC_TEST_APPEND_DB"), std::env::var("DC_TEST_APPEND_N")) else {
+    let (Ok(db), Ok(n)) = (
+        std::env::var("DC_TEST_APPEND_DB"),
+        std::env::var("DC_TEST_APPEND_N"),
+    ) else {
         return; // only meaningful when spawned by the parent test
     };
     use devcontext::audit::{Action, AuditLog, Decision, NewEvent, RunContext};
-    let log = AuditLog::open(Path::new(&db), RunContext::new("concurrency"), devcontext::clock::Clock::System).unwrap();
+    let log = AuditLog::open(
+        Path::new(&db),
+        RunContext::new("concurrency"),
+        devcontext::clock::Clock::System,
+    )
+    .unwrap();
     for i in 0..n.parse::<u32>().unwrap() {
-        log.append(NewEvent::new(Action::ApiCall, Decision::Granted).service("slack").reason(format!("event {i}")))
-            .unwrap();
+        log.append(
+            NewEvent::new(Action::ApiCall, Decision::Granted)
+                .service("slack")
+                .reason(format!("event {i}")),
+        )
+        .unwrap();
     }
 }
 
@@ -323,7 +476,12 @@ fn eight_processes_append_concurrently_without_losing_an_event() {
     let children: Vec<_> = (0..8)
         .map(|_| {
             StdCommand::new(&me)
-                .args(["concurrent_child_appender", "--exact", "--nocapture", "--test-threads=1"])
+                .args([
+                    "concurrent_child_appender",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("DC_TEST_APPEND_DB", &db)
                 .env("DC_TEST_APPEND_N", "500")
                 .stdout(Stdio::null())
@@ -339,7 +497,8 @@ fn eight_processes_append_concurrently_without_losing_an_event() {
         assert!(!err.contains("locked"), "{err}");
     }
     let h = home.path();
-    dc(h).args(["audit", "verify"])
+    dc(h)
+        .args(["audit", "verify"])
         .assert()
         .success()
         .stdout(predicate::str::contains("4000 events verified"));
@@ -358,7 +517,10 @@ fn completions_and_man_page_are_current() {
     ];
     let home = tempfile::tempdir().unwrap();
     for (shell, file) in files {
-        let out = dc(home.path()).args(["completions", shell]).output().unwrap();
+        let out = dc(home.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let committed = std::fs::read(root.join(file)).unwrap_or_default();
         assert!(
@@ -368,7 +530,10 @@ fn completions_and_man_page_are_current() {
     }
     let man = dc(home.path()).arg("man").output().unwrap();
     let committed = std::fs::read(root.join("completions/devcontext.1")).unwrap_or_default();
-    assert!(committed == man.stdout, "completions/devcontext.1 is stale: run scripts/gen-completions.sh");
+    assert!(
+        committed == man.stdout,
+        "completions/devcontext.1 is stale: run scripts/gen-completions.sh"
+    );
 }
 
 #[test]
@@ -386,8 +551,14 @@ fn every_command_help_shows_an_example() {
         .collect();
     assert!(commands.len() >= 5, "{commands:?}");
     for c in commands {
-        let out = dc(home.path()).args([c.as_str(), "--help"]).output().unwrap();
+        let out = dc(home.path())
+            .args([c.as_str(), "--help"])
+            .output()
+            .unwrap();
         let help = String::from_utf8(out.stdout).unwrap();
-        assert!(help.contains("Example"), "`devcontext {c} --help` shows no example");
+        assert!(
+            help.contains("Example"),
+            "`devcontext {c} --help` shows no example"
+        );
     }
 }

@@ -69,7 +69,12 @@ impl Callback {
             let mut len = 0;
             // Read until the end of the request line and headers (or the buffer fills).
             while len < buf.len() {
-                let n = match tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buf[len..])).await {
+                let n = match tokio::time::timeout(
+                    Duration::from_secs(5),
+                    socket.read(&mut buf[len..]),
+                )
+                .await
+                {
                     Ok(Ok(n)) => n,
                     _ => break,
                 };
@@ -90,7 +95,9 @@ impl Callback {
                 .unwrap_or("");
             let Some(query) = target.strip_prefix("/callback") else {
                 let _ = socket
-                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
                     .await;
                 continue;
             };

@@ -43,7 +43,9 @@ impl<'a> MyAccount<'a> {
     /// Gets a My Account API token with the refresh token (multi-resource refresh).
     pub async fn open(active: &'a Active) -> Result<MyAccount<'a>> {
         let audience = format!("{}me/", active.client.base);
-        let tokens = active.refresh(Some(&audience), Some(MY_ACCOUNT_SCOPES)).await?;
+        let tokens = active
+            .refresh(Some(&audience), Some(MY_ACCOUNT_SCOPES))
+            .await?;
         Ok(MyAccount {
             active,
             token: tokens.access_token,
@@ -82,8 +84,9 @@ impl<'a> MyAccount<'a> {
             if bytes.is_empty() {
                 return Ok(serde_json::Value::Null);
             }
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| Error::upstream(format!("the My Account API answered unreadable JSON ({e})")));
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                Error::upstream(format!("the My Account API answered unreadable JSON ({e})"))
+            });
         }
         let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         let detail = problem["detail"]
@@ -121,9 +124,12 @@ impl<'a> MyAccount<'a> {
             if let Some(c) = &cursor {
                 query.push(("from", c.clone()));
             }
-            let value = self.request(reqwest::Method::GET, "accounts", None, &query).await?;
-            let page: Page = serde_json::from_value(value)
-                .map_err(|e| Error::upstream(format!("unexpected accounts list from Auth0 ({e})")))?;
+            let value = self
+                .request(reqwest::Method::GET, "accounts", None, &query)
+                .await?;
+            let page: Page = serde_json::from_value(value).map_err(|e| {
+                Error::upstream(format!("unexpected accounts list from Auth0 ({e})"))
+            })?;
             all.extend(page.accounts);
             match page.next {
                 Some(n) if !n.is_empty() => cursor = Some(n),
@@ -135,11 +141,18 @@ impl<'a> MyAccount<'a> {
 
     pub async fn delete(&self, id: &str) -> Result<()> {
         if !id.starts_with("cac_") || !id[4..].chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::upstream(format!("unexpected account id '{id}' from Auth0")));
+            return Err(Error::upstream(format!(
+                "unexpected account id '{id}' from Auth0"
+            )));
         }
-        self.request(reqwest::Method::DELETE, &format!("accounts/{id}"), None, &[])
-            .await
-            .map(|_| ())
+        self.request(
+            reqwest::Method::DELETE,
+            &format!("accounts/{id}"),
+            None,
+            &[],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Runs the connect flow for one service and returns the new account.
@@ -165,12 +178,21 @@ impl<'a> MyAccount<'a> {
         if !scopes.is_empty() {
             body["scopes"] = json!(scopes);
         }
-        let started = self.request(reqwest::Method::POST, "connect", Some(body), &[]).await?;
+        let started = self
+            .request(reqwest::Method::POST, "connect", Some(body), &[])
+            .await?;
         let connect_uri = started["connect_uri"].as_str().unwrap_or_default();
-        let auth_session = started["auth_session"].as_str().unwrap_or_default().to_string();
-        let ticket = started["connect_params"]["ticket"].as_str().unwrap_or_default();
+        let auth_session = started["auth_session"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let ticket = started["connect_params"]["ticket"]
+            .as_str()
+            .unwrap_or_default();
         if connect_uri.is_empty() || auth_session.is_empty() || ticket.is_empty() {
-            return Err(Error::upstream("Auth0's connect answer is missing connect_uri, auth_session or ticket"));
+            return Err(Error::upstream(
+                "Auth0's connect answer is missing connect_uri, auth_session or ticket",
+            ));
         }
         let mut url = crate::net::secure_url(connect_uri, "connect URL")?;
         url.query_pairs_mut().append_pair("ticket", ticket);
@@ -184,11 +206,19 @@ impl<'a> MyAccount<'a> {
                 "{} was not connected: {error}: {description}",
                 service.display_name()
             ))
-            .with_hint(format!("run `devcontext connect {}` again", service.connect_name())));
+            .with_hint(format!(
+                "run `devcontext connect {}` again",
+                service.connect_name()
+            )));
         }
         if params.get("state").map(String::as_str) != Some(state.secret().as_str()) {
-            return Err(Error::general("the browser's answer does not match this connect request (state mismatch)")
-                .with_hint(format!("run `devcontext connect {}` again", service.connect_name())));
+            return Err(Error::general(
+                "the browser's answer does not match this connect request (state mismatch)",
+            )
+            .with_hint(format!(
+                "run `devcontext connect {}` again",
+                service.connect_name()
+            )));
         }
         let code = params
             .get("connect_code")

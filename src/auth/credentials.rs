@@ -69,7 +69,11 @@ pub struct CredentialStore {
 impl CredentialStore {
     /// Chooses a store per the setting (`auto`, `keyring`, `file`).
     /// Returns the store and, for a fallback, a warning to show once.
-    pub fn choose(setting: &str, dir: &Path, account_prefix: &str) -> Result<(CredentialStore, Option<String>)> {
+    pub fn choose(
+        setting: &str,
+        dir: &Path,
+        account_prefix: &str,
+    ) -> Result<(CredentialStore, Option<String>)> {
         let make = |kind| CredentialStore {
             kind,
             dir: dir.to_path_buf(),
@@ -79,8 +83,9 @@ impl CredentialStore {
             "file" => Ok((make(StoreKind::File), None)),
             "keyring" => {
                 probe_keyring().map_err(|why| {
-                    Error::general(format!("the OS keyring does not work here: {why}"))
-                        .with_hint("set DEVCONTEXT_CREDENTIAL_STORE=file (or auto) to use a 0600 file instead")
+                    Error::general(format!("the OS keyring does not work here: {why}")).with_hint(
+                        "set DEVCONTEXT_CREDENTIAL_STORE=file (or auto) to use a 0600 file instead",
+                    )
                 })?;
                 Ok((make(StoreKind::Keyring), None))
             }
@@ -226,9 +231,10 @@ impl CredentialStore {
         let path = self.file_path();
         // Keep other tenants' entries; replace this tenant's.
         let existing = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut secrets: BTreeMap<String, String> = serde_json::from_str::<CredentialFile>(&existing)
-            .map(|f| f.secrets)
-            .unwrap_or_default();
+        let mut secrets: BTreeMap<String, String> =
+            serde_json::from_str::<CredentialFile>(&existing)
+                .map(|f| f.secrets)
+                .unwrap_or_default();
         let prefix = self.prefix();
         secrets.retain(|k, _| !k.starts_with(&prefix));
         for (k, v) in mine {
@@ -236,7 +242,9 @@ impl CredentialStore {
         }
         let text = serde_json::to_string_pretty(&CredentialFile { secrets })
             .map_err(|e| Error::general(format!("cannot encode credentials: {e}")))?;
-        let tmp = self.dir.join(format!(".credentials.{}.tmp", std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!(".credentials.{}.tmp", std::process::id()));
         let mut file = private_file(&tmp).map_err(|e| store_error(&tmp, e))?;
         file.write_all(text.as_bytes())
             .and_then(|_| file.sync_all())
@@ -295,6 +303,9 @@ fn keyring_error(e: keyring::Error) -> Error {
 }
 
 fn store_error(path: &Path, e: std::io::Error) -> Error {
-    Error::general(format!("cannot use the credential store {}: {e}", path.display()))
-        .with_hint("check the folder's permissions and free disk space")
+    Error::general(format!(
+        "cannot use the credential store {}: {e}",
+        path.display()
+    ))
+    .with_hint("check the folder's permissions and free disk space")
 }

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use super::callback::{Callback, open_browser};
 use super::credentials::{CredentialStore, Secret};
 use super::oauth::{Auth0, TokenFailure, TokenResponse};
-use super::{CLIENT_SECRET, LoginMethod, REFRESH_TOKEN, Session, User, session_error, tenant, timeout};
+use super::{
+    CLIENT_SECRET, LoginMethod, REFRESH_TOKEN, Session, User, session_error, tenant, timeout,
+};
 use crate::app::App;
 use crate::error::{Error, Result};
 
@@ -22,7 +24,11 @@ pub enum Progress<'a> {
     /// Open this URL (printed always; opened in the browser unless told not to).
     OpenUrl { url: &'a str, opened: bool },
     /// Device flow: confirm this code on the verification page.
-    DeviceCode { user_code: &'a str, url: &'a str, opened: bool },
+    DeviceCode {
+        user_code: &'a str,
+        url: &'a str,
+        opened: bool,
+    },
     /// The credential store fell back to a file.
     Warning(&'a str),
 }
@@ -34,7 +40,11 @@ pub struct LoginOptions {
 }
 
 /// Authorization Code + PKCE with the confidential web app.
-pub async fn browser(app: &App, options: &LoginOptions, progress: &dyn Fn(Progress)) -> Result<Session> {
+pub async fn browser(
+    app: &App,
+    options: &LoginOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<Session> {
     let (base, client_id) = tenant(app)?;
     let endpoints = Auth0::discover(&base, timeout(app)).await?;
     let (store, warning) = choose_store(app, base.as_str(), &client_id)?;
@@ -42,7 +52,13 @@ pub async fn browser(app: &App, options: &LoginOptions, progress: &dyn Fn(Progre
         progress(Progress::Warning(w));
     }
     let secret = super::client_secret(app, &store)?;
-    let client = Auth0::new(base.clone(), endpoints, client_id.clone(), Some(secret.clone()), timeout(app))?;
+    let client = Auth0::new(
+        base.clone(),
+        endpoints,
+        client_id.clone(),
+        Some(secret.clone()),
+        timeout(app),
+    )?;
 
     let callback = Callback::bind(options.callback_port).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -72,7 +88,10 @@ pub async fn browser(app: &App, options: &LoginOptions, progress: &dyn Fn(Progre
     if let Some(error) = params.get("error") {
         return Err(Error::general(format!(
             "sign-in was not completed: {error}: {}",
-            params.get("error_description").map(String::as_str).unwrap_or("")
+            params
+                .get("error_description")
+                .map(String::as_str)
+                .unwrap_or("")
         ))
         .with_hint("run `devcontext login` again"));
     }
@@ -87,7 +106,9 @@ pub async fn browser(app: &App, options: &LoginOptions, progress: &dyn Fn(Progre
                 "the sign-in answer came from another issuer ({iss}, expected {})",
                 client.endpoints.issuer
             ))
-            .with_hint("run `devcontext login` again; if it repeats, check DEVCONTEXT_AUTH0_DOMAIN"));
+            .with_hint(
+                "run `devcontext login` again; if it repeats, check DEVCONTEXT_AUTH0_DOMAIN",
+            ));
         }
     }
     let code = params
@@ -120,23 +141,34 @@ struct DeviceCode {
 }
 
 /// The Device Authorization Grant (RFC 8628) with the native app.
-pub async fn device(app: &App, options: &LoginOptions, progress: &dyn Fn(Progress)) -> Result<Session> {
+pub async fn device(
+    app: &App,
+    options: &LoginOptions,
+    progress: &dyn Fn(Progress),
+) -> Result<Session> {
     let (base, _) = tenant(app)?;
     let client_id = app.settings.auth0.device_client_id.clone().ok_or_else(|| {
-        Error::usage("device login needs a Native Auth0 application")
-            .with_hint("set DEVCONTEXT_AUTH0_DEVICE_CLIENT_ID to its client id (Device Code grant enabled)")
+        Error::usage("device login needs a Native Auth0 application").with_hint(
+            "set DEVCONTEXT_AUTH0_DEVICE_CLIENT_ID to its client id (Device Code grant enabled)",
+        )
     })?;
     let endpoints = Auth0::discover(&base, timeout(app)).await?;
-    let device_endpoint = endpoints.device_authorization_endpoint.clone().ok_or_else(|| {
-        Error::upstream("this tenant offers no device authorization endpoint")
-            .with_hint("enable the Device Code grant, or log in with the browser")
-    })?;
+    let device_endpoint = endpoints
+        .device_authorization_endpoint
+        .clone()
+        .ok_or_else(|| {
+            Error::upstream("this tenant offers no device authorization endpoint")
+                .with_hint("enable the Device Code grant, or log in with the browser")
+        })?;
     let (store, warning) = choose_store(app, base.as_str(), &client_id)?;
     if let Some(w) = &warning {
         progress(Progress::Warning(w));
     }
     let client = Auth0::new(base, endpoints, client_id.clone(), None, timeout(app))?;
-    let mut form = vec![("client_id", client_id.clone()), ("scope", LOGIN_SCOPES.to_string())];
+    let mut form = vec![
+        ("client_id", client_id.clone()),
+        ("scope", LOGIN_SCOPES.to_string()),
+    ];
     if let Some(aud) = &app.settings.auth0.audience {
         form.push(("audience", aud.clone()));
     }
@@ -157,16 +189,22 @@ pub async fn device(app: &App, options: &LoginOptions, progress: &dyn Fn(Progres
     });
     // Poll: wait `interval` measured from the previous answer; slow_down adds 5 s.
     let mut interval = Duration::from_secs(code.interval.unwrap_or(5).max(1));
-    let deadline = Instant::now() + Duration::from_secs(code.expires_in.unwrap_or(900)).min(options.wait);
+    let deadline =
+        Instant::now() + Duration::from_secs(code.expires_in.unwrap_or(900)).min(options.wait);
     loop {
         tokio::time::sleep(interval).await;
         if Instant::now() > deadline {
-            return Err(Error::general("the login code expired before it was approved")
-                .with_hint("run `devcontext login --device` again"));
+            return Err(
+                Error::general("the login code expired before it was approved")
+                    .with_hint("run `devcontext login --device` again"),
+            );
         }
         let result = client
             .token(vec![
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code".into()),
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:device_code".into(),
+                ),
                 ("device_code", code.device_code.clone()),
             ])
             .await;
@@ -176,8 +214,10 @@ pub async fn device(app: &App, options: &LoginOptions, progress: &dyn Fn(Progres
                 "authorization_pending" => continue,
                 "slow_down" => interval += Duration::from_secs(5),
                 "expired_token" => {
-                    return Err(Error::general("the login code expired before it was approved")
-                        .with_hint("run `devcontext login --device` again"));
+                    return Err(
+                        Error::general("the login code expired before it was approved")
+                            .with_hint("run `devcontext login --device` again"),
+                    );
                 }
                 "access_denied" => {
                     return Err(Error::general("login was cancelled or denied")
@@ -190,7 +230,11 @@ pub async fn device(app: &App, options: &LoginOptions, progress: &dyn Fn(Progres
     }
 }
 
-fn choose_store(app: &App, tenant: &str, client_id: &str) -> Result<(CredentialStore, Option<String>)> {
+fn choose_store(
+    app: &App,
+    tenant: &str,
+    client_id: &str,
+) -> Result<(CredentialStore, Option<String>)> {
     CredentialStore::choose(
         &app.settings.credential_store,
         &app.paths.credentials_dir,
@@ -219,7 +263,10 @@ async fn finish(
         store: store.kind,
         endpoints: client.endpoints.clone(),
         user,
-        logged_in_at: app.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        logged_in_at: app
+            .clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
     session.save(app)?;
     Ok(session)
@@ -239,7 +286,10 @@ async fn userinfo(client: &Auth0, access_token: &Secret) -> Result<User> {
         .await
         .map_err(|e| crate::net::transport_error(&e, "Auth0 userinfo"))?;
     if !response.status().is_success() {
-        return Err(Error::upstream(format!("userinfo answered HTTP {}", response.status())));
+        return Err(Error::upstream(format!(
+            "userinfo answered HTTP {}",
+            response.status()
+        )));
     }
     response
         .json()

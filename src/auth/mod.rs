@@ -67,10 +67,18 @@ impl Session {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::general(format!("cannot read {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(Error::general(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
         };
         serde_json::from_str(&text).map(Some).map_err(|e| {
-            Error::login_required(format!("the session file {} is damaged ({e})", path.display()))
+            Error::login_required(format!(
+                "the session file {} is damaged ({e})",
+                path.display()
+            ))
         })
     }
 
@@ -133,8 +141,8 @@ pub struct Active {
 impl Active {
     /// Loads the session and its client; "login required" (exit 3) when there is none.
     pub fn load(app: &App) -> Result<Active> {
-        let session = Session::load(app)?
-            .ok_or_else(|| Error::login_required("you are not logged in"))?;
+        let session =
+            Session::load(app)?.ok_or_else(|| Error::login_required("you are not logged in"))?;
         let store = session.credentials(app);
         let base = net::auth0_base(&session.tenant)?;
         let secret = match session.method {
@@ -237,17 +245,28 @@ pub fn session_error(e: &oauth::OAuthError) -> Error {
 /// The outer Result is local failure; the inner one is Auth0's answer.
 pub async fn revoke(active: &Active) -> Result<Result<()>> {
     let Some(endpoint) = active.session.endpoints.revocation_endpoint.clone() else {
-        return Ok(Err(Error::upstream("this tenant offers no revocation endpoint")));
+        return Ok(Err(Error::upstream(
+            "this tenant offers no revocation endpoint",
+        )));
     };
     let Some(token) = active.store.get(REFRESH_TOKEN)? else {
         return Ok(Ok(()));
     };
     let mut form = active.client.client_auth();
     form.push(("token", token.expose().to_string()));
-    let response = active.client.http().post(&endpoint).form(&form).send().await;
+    let response = active
+        .client
+        .http()
+        .post(&endpoint)
+        .form(&form)
+        .send()
+        .await;
     Ok(match response {
         Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(Error::upstream(format!("Auth0 answered HTTP {} to the revocation", r.status()))),
+        Ok(r) => Err(Error::upstream(format!(
+            "Auth0 answered HTTP {} to the revocation",
+            r.status()
+        ))),
         Err(e) => Err(net::transport_error(&e, "Auth0 revocation")),
     })
 }

@@ -86,7 +86,10 @@ impl OAuthError {
         if self.description.is_empty() {
             format!("{} (HTTP {})", self.error, self.status)
         } else {
-            format!("{}: {} (HTTP {})", self.error, self.description, self.status)
+            format!(
+                "{}: {} (HTTP {})",
+                self.error, self.description, self.status
+            )
         }
     }
 }
@@ -169,7 +172,10 @@ impl Auth0 {
     }
 
     /// POSTs a form to the token endpoint (client auth added) and parses the answer.
-    pub async fn token(&self, form: Vec<(&'static str, String)>) -> std::result::Result<TokenResponse, TokenFailure> {
+    pub async fn token(
+        &self,
+        form: Vec<(&'static str, String)>,
+    ) -> std::result::Result<TokenResponse, TokenFailure> {
         let mut body = self.client_auth();
         body.extend(form);
         self.post_form(&self.endpoints.token_endpoint, &body).await
@@ -202,8 +208,10 @@ impl Auth0 {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| {
                 TokenFailure::Other(
-                    Error::upstream(format!("Auth0 answered HTTP {status} with an unreadable body ({e})"))
-                        .with_hint("check DEVCONTEXT_AUTH0_DOMAIN points at your tenant"),
+                    Error::upstream(format!(
+                        "Auth0 answered HTTP {status} with an unreadable body ({e})"
+                    ))
+                    .with_hint("check DEVCONTEXT_AUTH0_DOMAIN points at your tenant"),
                 )
             });
         }
@@ -218,7 +226,10 @@ impl Auth0 {
                 b.error.unwrap_or_else(|| "unknown_error".into()),
                 b.error_description.unwrap_or_default(),
             ),
-            None => ("unknown_error".into(), format!("HTTP {status} without an OAuth error body")),
+            None => (
+                "unknown_error".into(),
+                format!("HTTP {status} without an OAuth error body"),
+            ),
         };
         Err(TokenFailure::OAuth(OAuthError {
             status: status.as_u16(),

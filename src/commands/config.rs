@@ -13,17 +13,25 @@ use crate::output;
 
 pub fn run(app: &App) -> Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(Error::usage("`devcontext config` asks questions and needs a terminal").with_hint(format!(
-            "set DEVCONTEXT_AUTH0_DOMAIN, _CLIENT_ID and _CLIENT_SECRET, or edit {}",
-            app.paths.config_file.display()
-        )));
+        return Err(
+            Error::usage("`devcontext config` asks questions and needs a terminal").with_hint(
+                format!(
+                    "set DEVCONTEXT_AUTH0_DOMAIN, _CLIENT_ID and _CLIENT_SECRET, or edit {}",
+                    app.paths.config_file.display()
+                ),
+            ),
+        );
     }
     let current = &app.settings.auth0;
     let domain = ask("Auth0 domain (you.us.auth0.com)", current.domain.as_deref())?;
     let base = net::auth0_base(&domain)?;
-    let client_id = ask("Client ID of the Regular Web Application", current.client_id.as_deref())?;
-    let secret = rpassword::prompt_password("Client secret (input hidden; empty keeps the stored one): ")
-        .map_err(|e| Error::general(format!("cannot read the secret: {e}")))?;
+    let client_id = ask(
+        "Client ID of the Regular Web Application",
+        current.client_id.as_deref(),
+    )?;
+    let secret =
+        rpassword::prompt_password("Client secret (input hidden; empty keeps the stored one): ")
+            .map_err(|e| Error::general(format!("cannot read the secret: {e}")))?;
 
     crate::config::write_auth0(&app.paths.config_file, &domain, &client_id)?;
     if !secret.trim().is_empty() {

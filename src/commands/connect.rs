@@ -27,14 +27,23 @@ fn remember(app: &App, accounts: &[ConnectedAccount]) -> Result<()> {
             })
         })
         .collect();
-    PermissionStore::open(&app.paths.permissions_db())?.record_connections(&linked, app.clock.now_ms())
+    PermissionStore::open(&app.paths.permissions_db())?
+        .record_connections(&linked, app.clock.now_ms())
 }
 
 pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
     let service: Service = args.service.parse()?;
     let scopes: Vec<String> = match args.scopes {
-        Some(s) => s.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        None => service.default_scopes().iter().map(|s| s.to_string()).collect(),
+        Some(s) => s
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => service
+            .default_scopes()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     let audit = app.audit("connect")?;
     let active = Active::load(app)?;
@@ -116,25 +125,42 @@ pub fn disconnect(app: &App, service: &str) -> Result<()> {
     let result = super::block_on(async {
         let api = MyAccount::open(&active).await?;
         let accounts = api.list().await?;
-        let mine: Vec<_> = accounts.iter().filter(|a| a.service() == Some(service)).collect();
+        let mine: Vec<_> = accounts
+            .iter()
+            .filter(|a| a.service() == Some(service))
+            .collect();
         for a in &mine {
             api.delete(&a.id).await?;
         }
         let removed: Vec<String> = mine.iter().map(|a| a.id.clone()).collect();
-        let left: Vec<ConnectedAccount> = accounts.into_iter().filter(|a| a.service() != Some(service)).collect();
+        let left: Vec<ConnectedAccount> = accounts
+            .into_iter()
+            .filter(|a| a.service() != Some(service))
+            .collect();
         Ok::<_, Error>((removed, left))
     })?;
     let (removed, left) = match result {
         Ok(r) => r,
         Err(e) => {
-            audit.append(NewEvent::new(Action::Disconnect, Decision::Error).service(service.as_str()).reason(e.message.clone()))?;
+            audit.append(
+                NewEvent::new(Action::Disconnect, Decision::Error)
+                    .service(service.as_str())
+                    .reason(e.message.clone()),
+            )?;
             return Err(e);
         }
     };
     remember(app, &left)?;
     if removed.is_empty() {
-        audit.append(NewEvent::new(Action::Disconnect, Decision::Granted).service(service.as_str()).reason("nothing was connected"))?;
-        return output::line(format!("{} was not connected; nothing changed.", service.display_name()));
+        audit.append(
+            NewEvent::new(Action::Disconnect, Decision::Granted)
+                .service(service.as_str())
+                .reason("nothing was connected"),
+        )?;
+        return output::line(format!(
+            "{} was not connected; nothing changed.",
+            service.display_name()
+        ));
     }
     audit.append(
         NewEvent::new(Action::Disconnect, Decision::Granted)

@@ -16,7 +16,9 @@ pub fn callback_port(app: &App) -> Result<Option<u16>> {
         .get("DEVCONTEXT_CALLBACK_PORT")
         .map(|p| {
             p.parse::<u16>().map_err(|_| {
-                Error::usage(format!("DEVCONTEXT_CALLBACK_PORT must be a port number, not '{p}'"))
+                Error::usage(format!(
+                    "DEVCONTEXT_CALLBACK_PORT must be a port number, not '{p}'"
+                ))
             })
         })
         .transpose()
@@ -29,7 +31,11 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
     let options = LoginOptions {
         no_browser: args.no_browser,
         callback_port: callback_port(app)?,
-        wait: if args.device { Duration::from_secs(900) } else { BROWSER_WAIT },
+        wait: if args.device {
+            Duration::from_secs(900)
+        } else {
+            BROWSER_WAIT
+        },
     };
     let ui = app.ui;
     let progress = move |p: Progress| match p {
@@ -41,13 +47,16 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
             }
             eprintln!("Waiting for the browser...");
         }
-        Progress::DeviceCode { user_code, url, opened } => {
+        Progress::DeviceCode {
+            user_code,
+            url,
+            opened,
+        } => {
+            eprintln!("{} {}", if opened { "Opened" } else { "Visit" }, url);
             eprintln!(
-                "{} {}",
-                if opened { "Opened" } else { "Visit" },
-                url
+                "and confirm this code: {}",
+                ui.paint(user_code, Color::Yellow)
             );
-            eprintln!("and confirm this code: {}", ui.paint(user_code, Color::Yellow));
             eprintln!("Waiting for approval...");
         }
         Progress::Warning(w) => eprintln!("warning: {w}"),
@@ -75,11 +84,13 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
         .as_ref()
         .map(|u| u.email.clone().or(u.name.clone()).unwrap_or(u.sub.clone()))
         .unwrap_or_else(|| "unknown user".into());
-    audit.append(NewEvent::new(Action::Login, Decision::Granted).reason(format!(
-        "{method} login as {who} to {} (credentials in {})",
-        session.tenant,
-        session.store.as_str()
-    )))?;
+    audit.append(
+        NewEvent::new(Action::Login, Decision::Granted).reason(format!(
+            "{method} login as {who} to {} (credentials in {})",
+            session.tenant,
+            session.store.as_str()
+        )),
+    )?;
     output::line(format!(
         "Logged in as {who} to {} (credentials in the {})",
         session.tenant,
@@ -111,13 +122,17 @@ pub fn logout(app: &App) -> Result<()> {
                 NewEvent::new(Action::Logout, Decision::Granted)
                     .reason("refresh token revoked at Auth0; local credentials deleted"),
             )?;
-            output::line("Logged out: the session was revoked at Auth0 and local credentials deleted.")
+            output::line(
+                "Logged out: the session was revoked at Auth0 and local credentials deleted.",
+            )
         }
         Err(e) => {
-            audit.append(NewEvent::new(Action::Logout, Decision::Error).reason(format!(
-                "local credentials deleted; revocation at Auth0 failed: {}",
-                e.message
-            )))?;
+            audit.append(
+                NewEvent::new(Action::Logout, Decision::Error).reason(format!(
+                    "local credentials deleted; revocation at Auth0 failed: {}",
+                    e.message
+                )),
+            )?;
             Err(Error::new(e.kind, format!(
                 "local credentials were deleted, but revoking the session at Auth0 failed: {}",
                 e.message
