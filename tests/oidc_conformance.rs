@@ -73,7 +73,10 @@ impl Provider {
         });
         let provider = Provider { child, log };
         if rx.recv_timeout(Duration::from_secs(30)).is_err() {
-            panic!("oidc-provider did not start on 127.0.0.1:{PROVIDER_PORT}:\n{}", provider.log_text());
+            panic!(
+                "oidc-provider did not start on 127.0.0.1:{PROVIDER_PORT}:\n{}",
+                provider.log_text()
+            );
         }
         provider
     }
@@ -102,7 +105,10 @@ impl Env {
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DEVCONTEXT_HOME", self.home())
-            .env("DEVCONTEXT_AUTH0_DOMAIN", format!("http://127.0.0.1:{PROVIDER_PORT}"))
+            .env(
+                "DEVCONTEXT_AUTH0_DOMAIN",
+                format!("http://127.0.0.1:{PROVIDER_PORT}"),
+            )
             .env("DEVCONTEXT_AUTH0_CLIENT_ID", CLIENT_ID)
             .env("DEVCONTEXT_AUTH0_CLIENT_SECRET", CLIENT_SECRET)
             .env("DEVCONTEXT_CALLBACK_PORT", CALLBACK_PORT.to_string())
@@ -138,7 +144,10 @@ impl Env {
             .expect("curl is needed");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-        (status.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+        (
+            status.trim().parse().unwrap_or(0),
+            serde_json::from_str(body).unwrap_or(Value::Null),
+        )
     }
 }
 
@@ -174,8 +183,14 @@ fn browser_login_and_logout_against_oidc_provider() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(root().join("tests/oidc/browser.sh")).unwrap().permissions().mode();
-        assert!(mode & 0o111 != 0, "tests/oidc/browser.sh must be executable");
+        let mode = std::fs::metadata(root().join("tests/oidc/browser.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert!(
+            mode & 0o111 != 0,
+            "tests/oidc/browser.sh must be executable"
+        );
     }
 
     // Login: discovery, /auth with PKCE S256, dev login + consent, callback,
@@ -199,31 +214,54 @@ fn browser_login_and_logout_against_oidc_provider() {
         eprintln!("oidc-provider conformance {line}");
     }
     assert!(
-        !provider_log.lines().any(|l| l.starts_with("oidc-provider ") && l.contains(".error")),
+        !provider_log
+            .lines()
+            .any(|l| l.starts_with("oidc-provider ") && l.contains(".error")),
         "oidc-provider reported an error:\n{}",
         env.logs()
     );
-    assert!(provider_log.contains("POST /token -> 200"), "{}", env.logs());
-    assert!(provider_log.contains("GET /me -> 200"), "userinfo was not called: {}", env.logs());
+    assert!(
+        provider_log.contains("POST /token -> 200"),
+        "{}",
+        env.logs()
+    );
+    assert!(
+        provider_log.contains("GET /me -> 200"),
+        "userinfo was not called: {}",
+        env.logs()
+    );
 
     // status --json shows the session.
     let out = env.dc().args(["status", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     let login_facts = &status["login"];
     assert_eq!(login_facts["method"], "browser", "{status}");
     assert_eq!(login_facts["credential_store"], "file", "{status}");
     assert_eq!(login_facts["user"]["sub"], "alice", "{status}");
-    assert_eq!(login_facts["user"]["email"], "alice@example.test", "{status}");
+    assert_eq!(
+        login_facts["user"]["email"], "alice@example.test",
+        "{status}"
+    );
     assert!(
-        login_facts["tenant"].as_str().unwrap_or("").starts_with(&format!("http://127.0.0.1:{PROVIDER_PORT}")),
+        login_facts["tenant"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("http://127.0.0.1:{PROVIDER_PORT}")),
         "{status}"
     );
 
     // The refresh token is in the credential file and nowhere else.
     let home = env.home();
     let refresh_token = stored_refresh_token(&home).unwrap_or_else(|| {
-        panic!("no refresh token in {}/credentials/credentials.json", home.display())
+        panic!(
+            "no refresh token in {}/credentials/credentials.json",
+            home.display()
+        )
     });
     let mut files = Vec::new();
     files_under(&home, &mut files);
@@ -231,7 +269,11 @@ fn browser_login_and_logout_against_oidc_provider() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&credential_file).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&credential_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "credential file mode");
     }
     for f in files.iter().filter(|f| **f != credential_file) {
@@ -242,12 +284,23 @@ fn browser_login_and_logout_against_oidc_provider() {
             f.display()
         );
     }
-    assert!(!stdout.contains(&refresh_token) && !stderr.contains(&refresh_token), "the refresh token leaked into login output");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(&refresh_token), "the refresh token leaked into status");
+    assert!(
+        !stdout.contains(&refresh_token) && !stderr.contains(&refresh_token),
+        "the refresh token leaked into login output"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&refresh_token),
+        "the refresh token leaked into status"
+    );
 
     // The stored refresh token is a real one at the provider.
     let (code, body) = env.refresh(&refresh_token);
-    assert_eq!(code, 200, "refresh grant before logout: {body}\n{}", env.logs());
+    assert_eq!(
+        code,
+        200,
+        "refresh grant before logout: {body}\n{}",
+        env.logs()
+    );
     assert!(body["access_token"].is_string(), "{body}");
 
     // Logout revokes it at the discovered revocation endpoint.
@@ -259,12 +312,29 @@ fn browser_login_and_logout_against_oidc_provider() {
         String::from_utf8_lossy(&out.stderr),
         env.logs()
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(env.provider.log_text().contains("POST /token/revocation -> 200"), "{}", env.logs());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("revoked"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        env.provider
+            .log_text()
+            .contains("POST /token/revocation -> 200"),
+        "{}",
+        env.logs()
+    );
     let (code, body) = env.refresh(&refresh_token);
-    assert_eq!(code, 400, "the refresh token still works after logout: {body}");
+    assert_eq!(
+        code, 400,
+        "the refresh token still works after logout: {body}"
+    );
     assert_eq!(body["error"], "invalid_grant", "{body}");
-    assert_eq!(stored_refresh_token(&home), None, "the refresh token is still stored after logout");
+    assert_eq!(
+        stored_refresh_token(&home),
+        None,
+        "the refresh token is still stored after logout"
+    );
     let out = env.dc().args(["status", "--json"]).output().unwrap();
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(status["login"].is_null(), "{status}");
