@@ -36,6 +36,9 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('disconnect', 'disconnect', [CompletionResultType]::ParameterValue, 'Unlink a service from your Auth0 account (removes its tokens from Token Vault)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where devcontext keeps its files, the session and each service''s state')
             [CompletionResult]::new('perms', 'perms', [CompletionResultType]::ParameterValue, 'Allow or block the assistant per service and per tool')
+            [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Ask the assistant a question; it reads your services through the broker')
+            [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
+            [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -180,6 +183,39 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
         'devcontext;perms;help;help' {
             break
         }
+        'devcontext;ask' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model name [default: DEVCONTEXT_MODEL, the config, else the first the endpoint lists]')
+            [CompletionResult]::new('--max-steps', '--max-steps', [CompletionResultType]::ParameterName, 'Most model requests before giving up with exit 8 [default: 8]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object (answer, model, steps, tool calls, usage, run id) instead of streaming')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress lines on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress lines on stderr')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'DANGEROUS: approve every write the model asks for (posting, commenting) without asking')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devcontext;tools' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devcontext;tool' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve a write (posting, commenting) without asking')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (after SERVICE TOOL: the tool''s own flags)')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (after SERVICE TOOL: the tool''s own flags)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            break
+        }
         'devcontext;audit' {
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only events of this service (github, calendar, slack)')
             [CompletionResult]::new('--tool', '--tool', [CompletionResultType]::ParameterName, 'Only events of this tool (slack.post_message)')
@@ -260,6 +296,9 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('disconnect', 'disconnect', [CompletionResultType]::ParameterValue, 'Unlink a service from your Auth0 account (removes its tokens from Token Vault)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where devcontext keeps its files, the session and each service''s state')
             [CompletionResult]::new('perms', 'perms', [CompletionResultType]::ParameterValue, 'Allow or block the assistant per service and per tool')
+            [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Ask the assistant a question; it reads your services through the broker')
+            [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
+            [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -304,6 +343,15 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;help;perms;check' {
+            break
+        }
+        'devcontext;help;ask' {
+            break
+        }
+        'devcontext;help;tools' {
+            break
+        }
+        'devcontext;help;tool' {
             break
         }
         'devcontext;help;audit' {

@@ -16,6 +16,9 @@ _devcontext() {
             ",$1")
                 cmd="devcontext"
                 ;;
+            devcontext,ask)
+                cmd="devcontext__subcmd__ask"
+                ;;
             devcontext,audit)
                 cmd="devcontext__subcmd__audit"
                 ;;
@@ -52,6 +55,12 @@ _devcontext() {
             devcontext,status)
                 cmd="devcontext__subcmd__status"
                 ;;
+            devcontext,tool)
+                cmd="devcontext__subcmd__tool"
+                ;;
+            devcontext,tools)
+                cmd="devcontext__subcmd__tools"
+                ;;
             devcontext__subcmd__audit,help)
                 cmd="devcontext__subcmd__audit__subcmd__help"
                 ;;
@@ -69,6 +78,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__audit__subcmd__help,verify)
                 cmd="devcontext__subcmd__audit__subcmd__help__subcmd__verify"
+                ;;
+            devcontext__subcmd__help,ask)
+                cmd="devcontext__subcmd__help__subcmd__ask"
                 ;;
             devcontext__subcmd__help,audit)
                 cmd="devcontext__subcmd__help__subcmd__audit"
@@ -105,6 +117,12 @@ _devcontext() {
                 ;;
             devcontext__subcmd__help,status)
                 cmd="devcontext__subcmd__help__subcmd__status"
+                ;;
+            devcontext__subcmd__help,tool)
+                cmd="devcontext__subcmd__help__subcmd__tool"
+                ;;
+            devcontext__subcmd__help,tools)
+                cmd="devcontext__subcmd__help__subcmd__tools"
                 ;;
             devcontext__subcmd__help__subcmd__audit,prune)
                 cmd="devcontext__subcmd__help__subcmd__audit__subcmd__prune"
@@ -161,12 +179,34 @@ _devcontext() {
 
     case "${cmd}" in
         devcontext)
-            opts="-v -h -V --verbose --no-color --help --version login config logout connect connections disconnect status perms audit completions man help"
+            opts="-v -h -V --verbose --no-color --help --version login config logout connect connections disconnect status perms ask tools tool audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__ask)
+            opts="-q -v -h --model --max-steps --json --quiet --yes --verbose --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-steps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -383,8 +423,22 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help)
-            opts="login config logout connect connections disconnect status perms audit completions man help"
+            opts="login config logout connect connections disconnect status perms ask tools tool audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__ask)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -648,6 +702,34 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__help__subcmd__tool)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__tools)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__login)
             opts="-v -h --device --no-browser --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -849,6 +931,34 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__status)
+            opts="-v -h --json --verbose --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__tool)
+            opts="-h -v --json --yes --help --verbose --no-color"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__tools)
             opts="-v -h --json --verbose --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

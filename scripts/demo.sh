@@ -27,11 +27,6 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
   # The emulator's sign-in pages approve by themselves: the "browser" just follows redirects.
   browser=$(mktemp); printf '#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 "$1" &\n' > "$browser"; chmod +x "$browser"
   export BROWSER=$browser DEVCONTEXT_CALLBACK_PORT=0 DEVCONTEXT_CREDENTIAL_STORE=${DEVCONTEXT_CREDENTIAL_STORE:-file}
-  # Use a real local model when one is set up (scripts/model.sh), else the emulator's scripted one.
-  if [[ -x scripts/model.sh ]] && scripts/model.sh available; then
-    eval "$(scripts/model.sh start)"
-    pids+=("$MODEL_PID")
-  fi
   echo "   state in $DEVCONTEXT_HOME" >&2
 fi
 
@@ -40,14 +35,9 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
 step devcontext login
 for s in github slack google; do step devcontext connect "$s"; done
 step devcontext perms list
-if devcontext ask --help >/dev/null 2>&1; then
-  step devcontext ask "standup brief"
-  step devcontext perms revoke slack
-  step devcontext ask "standup brief"
-else
-  step devcontext tool github review_requests
-  step devcontext perms revoke slack
-  step devcontext tool slack unread || true
-fi
+step devcontext ask "standup brief"
+step devcontext perms revoke slack
+step devcontext ask "standup brief"
+step devcontext perms grant slack
 step devcontext audit --limit 20
 step devcontext audit verify

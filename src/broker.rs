@@ -187,6 +187,11 @@ impl Broker {
         &self.audit
     }
 
+    /// The provider base URLs (tools show them in write previews).
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
     /// Step 1, the gate: the permission check (and, for writes, approval),
     /// audited whatever the answer. Returns an error (exit 7) on denial.
     pub fn gate(&self, call: &CallInfo) -> Result<()> {
@@ -337,6 +342,13 @@ pub trait ProviderErrors: Sync {
     /// Maps a failed answer (or a 2xx that is really an error, like Slack's
     /// `ok: false`) to an error. Returns None when the answer is a success.
     fn interpret(&self, status: StatusCode, headers: &HeaderMap, body: &Value) -> Option<Error>;
+
+    /// Whether a failed answer means the token was rejected, so the broker
+    /// makes one fresh exchange and retries (HTTP 401; Slack also says so with
+    /// HTTP 200 and `ok: false, error: invalid_auth`).
+    fn is_unauthorized(&self, status: StatusCode, _body: &Value) -> bool {
+        status == StatusCode::UNAUTHORIZED
+    }
 }
 
 /// The request body of a call.
@@ -438,14 +450,15 @@ impl ApiClient<'_> {
             let mut ev = event.reason(error.message.clone());
             ev.decision = Decision::Error;
             self.broker.audit.append(ev)?;
+            let unauthorized = errors.is_unauthorized(status, &body);
             // 401: the token may have been revoked or expired early: one fresh exchange.
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
+            if unauthorized && !refreshed {
                 refreshed = true;
                 let fresh = self.broker.token(self.call, Some(&token)).await?;
                 *self.token.lock().await = fresh;
                 continue;
             }
-            if status == StatusCode::UNAUTHORIZED {
+            if unauthorized {
                 return Err(error.with_hint(format!(
                     "{} rejected a fresh token; run `devcontext connect {}` to re-authorize",
                     self.call.service.display_name(),

@@ -26,7 +26,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Log in to Auth0 (browser with PKCE, or --device for machines without one)
-    #[command(after_help = "Examples:\n  devcontext login\n  devcontext login --no-browser\n  devcontext login --device")]
+    #[command(
+        after_help = "Examples:\n  devcontext login\n  devcontext login --no-browser\n  devcontext login --device"
+    )]
     Login(LoginArgs),
 
     /// Set up the Auth0 tenant interactively (the secret goes to the credential store)
@@ -38,11 +40,15 @@ pub enum Command {
     Logout,
 
     /// Link GitHub, Slack or Google to your Auth0 account (Connected Accounts)
-    #[command(after_help = "Examples:\n  devcontext connect github\n  devcontext connect slack --scopes channels:read,channels:history,im:history,search:read\n  devcontext connect google --no-browser")]
+    #[command(
+        after_help = "Examples:\n  devcontext connect github\n  devcontext connect slack --scopes channels:read,channels:history,im:history,search:read\n  devcontext connect google --no-browser"
+    )]
     Connect(ConnectArgs),
 
     /// List the accounts linked through Connected Accounts
-    #[command(after_help = "Examples:\n  devcontext connections\n  devcontext connections --json | jq '.[].connection'")]
+    #[command(
+        after_help = "Examples:\n  devcontext connections\n  devcontext connections --json | jq '.[].connection'"
+    )]
     Connections(JsonFlag),
 
     /// Unlink a service from your Auth0 account (removes its tokens from Token Vault)
@@ -64,6 +70,25 @@ pub enum Command {
         after_help = "Examples:\n  devcontext perms list\n  devcontext perms revoke slack\n  devcontext perms grant slack.post_message --for 1h"
     )]
     Perms(PermsCommand),
+
+    /// Ask the assistant a question; it reads your services through the broker
+    #[command(
+        after_help = "Examples:\n  devcontext ask \"Brief me for standup\"\n  devcontext ask \"Which pull requests wait for my review?\" --model qwen2.5-coder\n  devcontext ask \"What is on my calendar today?\" --json | jq -r .answer\n  devcontext ask --quiet \"Standup brief\" > brief.md   # cron-friendly\n\nExit codes: 5 model error, 6 model unreachable, 8 step limit reached (raise --max-steps).\nThe model sees tool results only, never a token; every call is audited (devcontext audit --run RUN_ID)."
+    )]
+    Ask(AskArgs),
+
+    /// List the tools the assistant can use, with read/write and the current permission
+    #[command(
+        after_help = "Examples:\n  devcontext tools\n  devcontext tools --json | jq '.[] | {tool, permission}'"
+    )]
+    Tools(JsonFlag),
+
+    /// Call one tool directly through the broker (permission check, exchange, audit)
+    #[command(
+        after_help = "Examples:\n  devcontext tool github review_requests --limit 5\n  devcontext tool github activity --repo acme/web --json\n  devcontext tool calendar upcoming --days 3\n  devcontext tool slack channel_history --channel general\n  devcontext tool slack post_message --channel general --text \"Deployed\" --yes\n  devcontext tool slack post_message --help   # the tool's own flags\n\nExit codes: 2 bad flags, 4 not connected, 5 provider error, 7 blocked or not approved."
+    )]
+    #[command(disable_help_flag = true)]
+    Tool(ToolCallArgs),
 
     /// Query, verify and prune the audit store
     #[command(
@@ -173,6 +198,54 @@ pub enum PermsCommand {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question, e.g. "Brief me for standup"
+    pub question: String,
+    /// Model name [default: DEVCONTEXT_MODEL, the config, else the first the endpoint lists]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Most model requests before giving up with exit 8 [default: 8]
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<u32>,
+    /// Print one JSON object (answer, model, steps, tool calls, usage, run id) instead of streaming
+    #[arg(long)]
+    pub json: bool,
+    /// No progress lines on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// DANGEROUS: approve every write the model asks for (posting, commenting) without asking
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolCallArgs {
+    /// github, calendar (or google), slack
+    #[arg(required_unless_present = "help")]
+    pub service: Option<String>,
+    /// The tool's name, as `devcontext tools` lists it (review_requests, post_message, ...)
+    #[arg(required_unless_present = "help")]
+    pub tool: Option<String>,
+    /// The tool's own flags, from its argument schema (--limit 5, --repo acme/web,
+    /// --channel general, --text "hi"); also --json, --yes, and --help for the tool's flags
+    #[arg(
+        value_name = "FLAGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub flags: Vec<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Approve a write (posting, commenting) without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// Print help (after SERVICE TOOL: the tool's own flags)
+    #[arg(short, long)]
+    pub help: bool,
 }
 
 #[derive(Debug, Args)]

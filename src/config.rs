@@ -261,6 +261,44 @@ impl Settings {
     }
 }
 
+/// Sets `[auth0] domain` and `client_id` in the config file, keeping the rest.
+pub fn write_auth0(path: &Path, domain: &str, client_id: &str) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::general(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    parse_file_config(&text).map_err(|(line, what)| {
+        Error::usage(format!(
+            "config file {} line {line}: {what}",
+            path.display()
+        ))
+        .with_hint("fix that line first")
+    })?;
+    let mut table: toml::Table = toml::from_str(&text).unwrap_or_default();
+    let auth0 = table
+        .entry("auth0")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(t) = auth0.as_table_mut() {
+        t.insert("domain".into(), toml::Value::String(domain.into()));
+        t.insert("client_id".into(), toml::Value::String(client_id.into()));
+    }
+    let out = toml::to_string_pretty(&table)
+        .map_err(|e| Error::general(format!("cannot write the config: {e}")))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, out)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,42 +341,4 @@ mod tests {
         assert!(p.audit_db().starts_with("/tmp/dc/state"));
         assert!(p.credentials_dir.starts_with("/tmp/dc"));
     }
-}
-
-/// Sets `[auth0] domain` and `client_id` in the config file, keeping the rest.
-pub fn write_auth0(path: &Path, domain: &str, client_id: &str) -> Result<()> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::general(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
-        }
-    };
-    parse_file_config(&text).map_err(|(line, what)| {
-        Error::usage(format!(
-            "config file {} line {line}: {what}",
-            path.display()
-        ))
-        .with_hint("fix that line first")
-    })?;
-    let mut table: toml::Table = toml::from_str(&text).unwrap_or_default();
-    let auth0 = table
-        .entry("auth0")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(t) = auth0.as_table_mut() {
-        t.insert("domain".into(), toml::Value::String(domain.into()));
-        t.insert("client_id".into(), toml::Value::String(client_id.into()));
-    }
-    let out = toml::to_string_pretty(&table)
-        .map_err(|e| Error::general(format!("cannot write the config: {e}")))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, out)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }

@@ -4,6 +4,7 @@
 //! The library holds all the logic; `main.rs` only parses and maps errors to
 //! exit codes. See ARCHITECTURE.md for the shape.
 
+pub mod agent;
 pub mod app;
 pub mod approval;
 pub mod audit;
@@ -19,6 +20,8 @@ pub mod logging;
 pub mod net;
 pub mod output;
 pub mod perms;
+pub mod progress;
+pub mod providers;
 pub mod redact;
 pub mod service;
 pub mod session;

@@ -368,10 +368,10 @@ impl PermissionStore {
         let svc = service.as_str();
         let tool_key = format!("{svc}.{tool}");
         // 1. A revoked service blocks everything, reads and writes.
-        if let Some(v) = judge(self.rule(svc, Access::Read)?, now_ms, svc)? {
-            if matches!(v, Verdict::Deny { .. }) {
-                return Ok(v);
-            }
+        if let Some(v) = judge(self.rule(svc, Access::Read)?, now_ms, svc)?
+            && matches!(v, Verdict::Deny { .. })
+        {
+            return Ok(v);
         }
         // 2. The most specific rule for this access wins: tool, then service.
         if let Some(v) = judge(self.rule(&tool_key, access)?, now_ms, &tool_key)? {

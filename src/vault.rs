@@ -41,21 +41,21 @@ impl Vault {
     pub fn new(app: &App) -> Result<Vault> {
         let session = Active::load(app);
         let mut api_client = None;
-        if let Ok(active) = &session {
-            if active.session.method == LoginMethod::Device {
-                let a = &app.settings.auth0;
-                let (Some(id), Some(secret)) = (&a.api_client_id, &a.api_client_secret) else {
-                    return Err(Error::usage("device logins exchange tokens with a Custom API Client, and none is configured")
+        if let Ok(active) = &session
+            && active.session.method == LoginMethod::Device
+        {
+            let a = &app.settings.auth0;
+            let (Some(id), Some(secret)) = (&a.api_client_id, &a.api_client_secret) else {
+                return Err(Error::usage("device logins exchange tokens with a Custom API Client, and none is configured")
                         .with_hint("set DEVCONTEXT_AUTH0_API_CLIENT_ID and DEVCONTEXT_AUTH0_API_CLIENT_SECRET, or log in with the browser"));
-                };
-                api_client = Some(Auth0::new(
-                    active.client.base.clone(),
-                    active.session.endpoints.clone(),
-                    id.clone(),
-                    Some(Secret::new(secret.clone())),
-                    timeout(app),
-                )?);
-            }
+            };
+            api_client = Some(Auth0::new(
+                active.client.base.clone(),
+                active.session.endpoints.clone(),
+                id.clone(),
+                Some(Secret::new(secret.clone())),
+                timeout(app),
+            )?);
         }
         let login_hints = Service::ALL
             .into_iter()

@@ -100,16 +100,14 @@ pub async fn browser(
             .with_hint("run `devcontext login` again; if it repeats, something is interfering with the redirect"));
     }
     // RFC 9207: when the server names itself in the redirect, it must be the one we asked.
-    if let Some(iss) = params.get("iss") {
-        if iss.trim_end_matches('/') != client.endpoints.issuer.trim_end_matches('/') {
-            return Err(Error::general(format!(
-                "the sign-in answer came from another issuer ({iss}, expected {})",
-                client.endpoints.issuer
-            ))
-            .with_hint(
-                "run `devcontext login` again; if it repeats, check DEVCONTEXT_AUTH0_DOMAIN",
-            ));
-        }
+    if let Some(iss) = params.get("iss")
+        && iss.trim_end_matches('/') != client.endpoints.issuer.trim_end_matches('/')
+    {
+        return Err(Error::general(format!(
+            "the sign-in answer came from another issuer ({iss}, expected {})",
+            client.endpoints.issuer
+        ))
+        .with_hint("run `devcontext login` again; if it repeats, check DEVCONTEXT_AUTH0_DOMAIN"));
     }
     let code = params
         .get("code")

@@ -191,10 +191,10 @@ impl Active {
         }
         match self.client.token(form).await {
             Ok(tokens) => {
-                if let Some(rotated) = &tokens.refresh_token {
-                    if rotated != &refresh_token {
-                        self.store.set_locked(REFRESH_TOKEN, rotated)?;
-                    }
+                if let Some(rotated) = &tokens.refresh_token
+                    && rotated != &refresh_token
+                {
+                    self.store.set_locked(REFRESH_TOKEN, rotated)?;
                 }
                 Ok(tokens)
             }

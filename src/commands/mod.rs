@@ -1,6 +1,7 @@
 //! Command glue: parse -> call the core -> hand a report to `output`.
 //! One file per subcommand; no HTTP or SQL here.
 
+mod ask;
 mod audit;
 mod completions;
 mod config;
@@ -8,6 +9,7 @@ mod connect;
 mod login;
 mod perms;
 mod status;
+mod tools;
 
 use crate::app::App;
 use crate::cli::{Cli, Command};
@@ -25,11 +27,24 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config => config::run(&App::load(&Overrides::default(), ui)?),
         Command::Logout => login::logout(&App::load(&Overrides::default(), ui)?),
         Command::Connect(args) => connect::connect(&App::load(&Overrides::default(), ui)?, args),
-        Command::Connections(args) => connect::connections(&App::load(&Overrides::default(), ui)?, args.json),
-        Command::Disconnect { service } => connect::disconnect(&App::load(&Overrides::default(), ui)?, &service),
+        Command::Connections(args) => {
+            connect::connections(&App::load(&Overrides::default(), ui)?, args.json)
+        }
+        Command::Disconnect { service } => {
+            connect::disconnect(&App::load(&Overrides::default(), ui)?, &service)
+        }
         Command::Status(args) => status::run(&App::load(&Overrides::default(), ui)?, args.json),
         Command::Perms(cmd) => perms::run(&App::load(&Overrides::default(), ui)?, cmd),
         Command::Audit(args) => audit::run(&App::load(&Overrides::default(), ui)?, args),
+        Command::Tools(args) => tools::list(&App::load(&Overrides::default(), ui)?, args.json),
+        Command::Tool(args) => tools::call(&App::load(&Overrides::default(), ui)?, args),
+        Command::Ask(args) => {
+            let overrides = Overrides {
+                model: args.model.clone(),
+                max_steps: args.max_steps,
+            };
+            ask::run(&App::load(&overrides, ui)?, args)
+        }
     }
 }
 
@@ -39,6 +54,8 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| crate::error::Error::general(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| {
+            crate::error::Error::general(format!("cannot start the async runtime: {e}"))
+        })?;
     Ok(runtime.block_on(future))
 }

@@ -1,0 +1,249 @@
+//! The provider tools: for each tool an argument type (its JSON Schema comes
+//! from the type, via schemars, so it is never written twice), a compact
+//! result type, and the calls that fill it. Providers never see the Auth0
+//! session or a token: they get an [`ApiClient`](crate::broker::ApiClient)
+//! from the broker, which attaches the token, retries, bounds bodies and
+//! audits every request. Each provider also says how to read its failures
+//! ([`ProviderErrors`](crate::broker::ProviderErrors)).
+//!
+//! Results are bounded: lists are capped (`limit`), long text is cut with
+//! "…", and each result says how many items were left out (`omitted`) and,
+//! where the API reports it, how many there are in all (`total`).
+
+pub mod calendar;
+pub mod github;
+pub mod slack;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Largest `limit` any tool accepts.
+pub const MAX_LIMIT: u32 = 50;
+/// The `limit` used when none is given.
+pub const DEFAULT_LIMIT: u32 = 10;
+/// Longest text kept per item (titles, message texts), in characters.
+pub const MAX_TEXT: usize = 300;
+
+pub(crate) fn default_limit() -> u32 {
+    DEFAULT_LIMIT
+}
+
+/// A tool's arguments: deserialized from JSON (unknown fields refused), then
+/// checked against the bounds its schema declares.
+pub trait ToolArgs: DeserializeOwned + JsonSchema {
+    /// Checks bounds and formats; errors name the field and what is expected.
+    fn validate(&self) -> Result<()>;
+}
+
+/// A tool's result: serialized for the model / `--json`, summarized for humans.
+pub trait ToolOutput: Serialize {
+    /// A short summary: "3 pull requests".
+    fn summary(&self) -> String;
+    /// Rows for the human table: (headers, rows).
+    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
+}
+
+/// Parses and validates a tool's arguments (`null` counts as `{}`).
+pub fn parse_args<A: ToolArgs>(args: Value) -> Result<A> {
+    let args = match args {
+        Value::Null => Value::Object(Default::default()),
+        other => other,
+    };
+    if !args.is_object() {
+        return Err(Error::usage(format!(
+            "the arguments must be a JSON object, not {}",
+            kind_of(&args)
+        ))
+        .with_hint("pass an object such as {\"limit\": 5}"));
+    }
+    let parsed: A = serde_json::from_value(args).map_err(|e| {
+        Error::usage(format!("invalid arguments: {e}")).with_hint(
+            "pass the arguments the tool's schema describes (`devcontext tools --json` lists them)",
+        )
+    })?;
+    parsed.validate()?;
+    Ok(parsed)
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Checks `limit` (1..=50).
+pub fn check_limit(limit: u32) -> Result<()> {
+    check_range("limit", limit, 1, MAX_LIMIT)
+}
+
+pub fn check_range(field: &str, value: u32, min: u32, max: u32) -> Result<()> {
+    if value < min || value > max {
+        return Err(Error::usage(format!(
+            "{field} must be between {min} and {max} (got {value})"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a required text: not blank, at most `max` characters.
+pub fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::usage(format!("{field} must not be empty")));
+    }
+    let n = value.chars().count();
+    if n > max {
+        return Err(Error::usage(format!(
+            "{field} is too long: {n} characters (at most {max})"
+        )));
+    }
+    Ok(())
+}
+
+/// A GitHub repository as `owner/name`.
+pub fn check_repo(field: &str, value: &str) -> Result<()> {
+    let ok = value.split_once('/').is_some_and(|(owner, name)| {
+        let owner_ok = !owner.is_empty()
+            && owner.len() <= 39
+            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !owner.starts_with('-');
+        let name_ok = !name.is_empty()
+            && name.len() <= 100
+            && name != "."
+            && name != ".."
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        owner_ok && name_ok
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "{field} must be a repository as owner/name, like acme/web (got '{value}')"
+        )))
+    }
+}
+
+/// Cuts `text` to `max` characters, ending with "…" when cut; folds newlines.
+pub fn truncate(text: &str, max: usize) -> String {
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        return folded;
+    }
+    let mut out: String = folded.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Reads a string field (empty when absent).
+pub(crate) fn s(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Reads an optional string field.
+pub(crate) fn opt_s(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Reads a header as text.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The answer every provider gives for statuses it has nothing special to say about.
+pub(crate) fn generic_status(service: &str, status: StatusCode, detail: &str) -> Error {
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", truncate(detail, 200))
+    };
+    match status.as_u16() {
+        429 => Error::upstream(format!("{service} is rate limiting (HTTP 429){detail}"))
+            .with_hint("wait a minute and try again"),
+        500..=599 => Error::upstream(format!(
+            "{service} had a server error (HTTP {status}){detail}"
+        ))
+        .with_hint("the service may be having trouble; try again later"),
+        _ => Error::upstream(format!("{service} answered HTTP {status}{detail}")),
+    }
+}
+
+/// Converts a result to the tool's JSON value.
+pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::general(format!("cannot encode a result: {e}")))
+}
+
+/// "1 pull request" / "3 pull requests".
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_is_bounded_and_marked() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("a\nb   c", 10), "a b c");
+        let t = truncate(&"x".repeat(500), 300);
+        assert_eq!(t.chars().count(), 300);
+        assert!(t.ends_with('…'));
+        // multi-byte text is cut at character boundaries
+        assert_eq!(truncate("ééééé", 3), "éé…");
+    }
+
+    #[test]
+    fn repos_are_owner_slash_name() {
+        for ok in ["acme/web", "a-b/c.d_e", "Acme/Web-2"] {
+            check_repo("repo", ok).unwrap();
+        }
+        for bad in [
+            "acme",
+            "/web",
+            "acme/",
+            "acme/web/x",
+            "ac me/web",
+            "acme/..",
+            "-x/y",
+        ] {
+            let e = check_repo("repo", bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.message.contains("owner/name"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn bounds_name_the_field() {
+        let e = check_limit(0).unwrap_err();
+        assert!(e.message.contains("limit must be between 1 and 50"));
+        check_limit(50).unwrap();
+        assert!(check_text("text", "  ", 10).is_err());
+        assert!(check_text("text", "abcdefghijk", 10).is_err());
+        check_text("text", "hi", 10).unwrap();
+    }
+}

@@ -1,0 +1,459 @@
+//! `devcontext ask` end to end: the real binary against the emulator, whose
+//! `/v1/chat/completions` plays a script of exact turns (tool calls with raw
+//! argument text, answers, HTTP errors), or the deterministic demo model when
+//! the script is empty.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Output, Stdio};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+struct Emulator {
+    child: Child,
+    env: Vec<(String, String)>,
+    url: String,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_emulator() -> Emulator {
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut env = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once('=').unwrap();
+        env.push((k.to_string(), v.to_string()));
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let url = env
+        .iter()
+        .find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL")
+        .unwrap()
+        .1
+        .clone();
+    Emulator { child, env, url }
+}
+
+fn browser_script(dir: &Path) -> PathBuf {
+    let path = dir.join("browser.sh");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+struct Env {
+    emu: Emulator,
+    home: tempfile::TempDir,
+    browser: PathBuf,
+}
+
+impl Env {
+    /// A fresh home and emulator; not logged in.
+    fn bare() -> Env {
+        let emu = start_emulator();
+        let home = tempfile::tempdir().unwrap();
+        let browser = browser_script(home.path());
+        Env { emu, home, browser }
+    }
+
+    /// Logged in, with GitHub, Slack and Google connected.
+    fn connected() -> Env {
+        let env = Env::bare();
+        env.dc().args(["login"]).assert().success();
+        for s in ["github", "slack", "google"] {
+            env.dc().args(["connect", s]).assert().success();
+        }
+        env
+    }
+
+    fn dc(&self) -> Command {
+        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_devcontext"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
+            .env("DEVCONTEXT_CALLBACK_PORT", "0")
+            .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
+            .env("BROWSER", &self.browser);
+        for (k, v) in &self.emu.env {
+            cmd.env(k, v);
+        }
+        let mut cmd = Command::from_std(cmd);
+        cmd.timeout(std::time::Duration::from_secs(90));
+        cmd
+    }
+
+    fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let out = StdCommand::new("curl")
+            .args([
+                "-s",
+                "-X",
+                method,
+                "-H",
+                "content-type: application/json",
+                "-d",
+            ])
+            .arg(body.to_string())
+            .arg(format!("{}{path}", self.emu.url))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    }
+
+    fn script(&self, turns: Value) {
+        self.control("POST", "/__emulator/model/script", turns);
+    }
+
+    /// The chat requests the emulator received, oldest first.
+    fn model_requests(&self) -> Vec<Value> {
+        let out = StdCommand::new("curl")
+            .args(["-s"])
+            .arg(format!("{}/__emulator/requests", self.emu.url))
+            .output()
+            .unwrap();
+        let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["path"] == "/v1/chat/completions")
+            .map(|e| e["model"].clone())
+            .collect()
+    }
+
+    fn ask(&self, args: &[&str]) -> Output {
+        self.dc().arg("ask").args(args).output().unwrap()
+    }
+
+    fn ask_json(&self, args: &[&str]) -> Value {
+        let out = self.ask(&[args, &["--json"]].concat());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn audit(&self, args: &[&str]) -> Vec<Value> {
+        let out = self
+            .dc()
+            .args(["audit", "--json", "--limit", "500"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+fn call(name: &str, arguments: &str) -> Value {
+    json!({"name": name, "arguments": arguments})
+}
+
+/// The tool messages of one logged chat request.
+fn tool_messages(request: &Value) -> Vec<Value> {
+    request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| serde_json::from_str(m["content"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn parallel_calls_in_one_step_all_go_back_to_the_model() {
+    let env = Env::connected();
+    env.script(json!([
+        {"tool_calls": [
+            call("github_review_requests", "{}"),
+            call("calendar_today", "{}"),
+            call("slack_unread", "{}"),
+        ]},
+        {"content": "All read."}
+    ]));
+    let r = env.ask_json(&["Brief me for standup"]);
+    assert_eq!(r["answer"], "All read.");
+    assert_eq!(r["steps"], 2);
+    let calls = r["tool_calls"].as_array().unwrap();
+    let tools: Vec<&str> = calls.iter().map(|c| c["tool"].as_str().unwrap()).collect();
+    assert_eq!(
+        tools,
+        ["github.review_requests", "calendar.today", "slack.unread"]
+    );
+    for c in calls {
+        assert_eq!(c["step"], 1);
+        assert_eq!(c["decision"], "granted", "{c}");
+    }
+    let requests = env.model_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|q| q["stream"] == true));
+    let tools_offered = requests[0]["tools"].as_array().unwrap();
+    assert!(tools_offered.contains(&json!("slack_post_message")));
+    let results = tool_messages(&requests[1]);
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|m| m.get("untrusted_data").is_some()));
+}
+
+#[test]
+fn several_steps_then_an_answer() {
+    let env = Env::connected();
+    env.script(json!([
+        {"tool_calls": [call("github_review_requests", "{}")]},
+        {"tool_calls": [call("calendar_today", "")]},
+        {"content": "Two steps done."}
+    ]));
+    let r = env.ask_json(&["What is going on?"]);
+    assert_eq!(r["steps"], 3);
+    assert_eq!(r["answer"], "Two steps done.");
+    let steps: Vec<u64> = r["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [1, 2]);
+    assert_eq!(tool_messages(&env.model_requests()[2]).len(), 2);
+}
+
+#[test]
+fn malformed_and_wrong_typed_arguments_go_back_as_tool_errors() {
+    let env = Env::connected();
+    env.script(json!([
+        {"tool_calls": [
+            call("github_activity", "{\"repo\": "),
+            call("calendar_upcoming", "{\"days\": \"many\"}"),
+        ]},
+        {"content": "Sorry, my arguments were wrong."}
+    ]));
+    let r = env.ask_json(&["What did I do?"]);
+    assert_eq!(r["answer"], "Sorry, my arguments were wrong.");
+    let calls = r["tool_calls"].as_array().unwrap();
+    assert_eq!(calls[0]["decision"], "error");
+    assert!(
+        calls[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    assert_eq!(calls[0]["arguments"], "{\"repo\": ");
+    assert_eq!(calls[1]["decision"], "error", "{}", calls[1]);
+    let results = tool_messages(&env.model_requests()[1]);
+    assert!(
+        results
+            .iter()
+            .all(|m| m["error"].is_string() && m["hint"].is_string())
+    );
+}
+
+#[test]
+fn an_unknown_tool_is_an_error_result_not_a_crash() {
+    let env = Env::bare();
+    env.script(json!([
+        {"tool_calls": [call("jira_issues", "{}")]},
+        {"content": "I have no Jira tool."}
+    ]));
+    let r = env.ask_json(&["Any Jira issues?"]);
+    assert_eq!(r["answer"], "I have no Jira tool.");
+    let c = &r["tool_calls"][0];
+    assert_eq!(c["tool"], "jira_issues");
+    assert_eq!(c["service"], Value::Null);
+    assert_eq!(c["decision"], "error");
+    assert!(c["error"].as_str().unwrap().contains("unknown tool"));
+    let results = tool_messages(&env.model_requests()[1]);
+    assert!(
+        results[0]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("github_review_requests")
+    );
+}
+
+#[test]
+fn the_step_limit_ends_with_exit_8() {
+    let env = Env::bare();
+    env.script(json!([
+        {"tool_calls": [call("jira_issues", "{}")]},
+        {"tool_calls": [call("jira_issues", "{}")]},
+        {"tool_calls": [call("jira_issues", "{}")]}
+    ]));
+    let out = env.ask(&["Loop forever", "--max-steps", "2"]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--max-steps"), "{}", stderr(&out));
+    assert_eq!(env.model_requests().len(), 2);
+
+    env.script(json!([{"tool_calls": [call("jira_issues", "{}")]}]));
+    let out = env.ask(&["Loop", "--max-steps", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(8));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["error"]["exit_code"], 8);
+    assert_eq!(r["steps"], 1);
+}
+
+#[test]
+fn a_model_error_exits_5_and_is_audited() {
+    let env = Env::bare();
+    // A refused key is final at once.
+    env.script(
+        json!([{"error": {"status": 401, "message": "bad key", "type": "invalid_request_error"}}]),
+    );
+    let out = env.ask(&["Hello"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 401"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("OPENAI_API_KEY"), "{}", stderr(&out));
+    assert_eq!(env.model_requests().len(), 1);
+    // A 5xx is retried three times (async-openai's backoff), then reported.
+    let boom = json!({"error": {"status": 500, "message": "the model fell over"}});
+    env.script(json!([boom, boom, boom, boom]));
+    let out = env.ask(&["Hello"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("HTTP 500"), "{}", stderr(&out));
+    assert_eq!(env.model_requests().len(), 5);
+    let events = env.audit(&["--action", "model_call"]);
+    let errors: Vec<_> = events
+        .iter()
+        .filter(|e| e["decision"] == "error" && e["endpoint"] == "POST /chat/completions")
+        .collect();
+    assert_eq!(errors.len(), 2, "{events:?}");
+    assert!(errors.iter().any(|e| e["http_status"] == 500));
+    assert!(errors.iter().any(|e| e["http_status"] == 401));
+}
+
+#[test]
+fn the_answer_streams_to_stdout_and_progress_is_plain_without_a_terminal() {
+    let env = Env::bare();
+    let text = "Hello from the scripted model, sent in many small pieces.";
+    env.script(json!([
+        {"tool_calls": [call("jira_issues", "{}")]},
+        {"content": text}
+    ]));
+    let out = env.ask(&["Say hello"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{text}\n"));
+    let err = stderr(&out);
+    assert!(err.contains("jira_issues: error: unknown tool"), "{err}");
+    assert!(
+        !err.contains('\x1b'),
+        "no colour without a terminal: {err:?}"
+    );
+
+    env.script(json!([
+        {"tool_calls": [call("jira_issues", "{}")]},
+        {"content": text}
+    ]));
+    let out = env.ask(&["Say hello", "--quiet"]);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn with_slack_revoked_the_answer_says_so_and_the_audit_shows_the_denial() {
+    let env = Env::connected();
+    env.dc()
+        .args(["perms", "revoke", "slack"])
+        .assert()
+        .success();
+    // Empty script: the emulator's demo model calls the three standup tools.
+    let out = env.ask(&["Brief me for standup"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(answer.contains("could not read Slack"), "{answer}");
+    assert!(answer.contains("perms grant slack"), "{answer}");
+    assert!(
+        stderr(&out).contains("slack.unread: blocked"),
+        "{}",
+        stderr(&out)
+    );
+    let denied = env.audit(&["--service", "slack", "--decision", "denied"]);
+    assert!(
+        denied.iter().any(|e| e["action"] == "permission_check"),
+        "{denied:?}"
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_shape_and_the_audit_run_id() {
+    let env = Env::bare();
+    env.script(json!([
+        {"tool_calls": [call("jira_issues", "{\"q\": 1}")]},
+        {"content": "Done."}
+    ]));
+    let r = env.ask_json(&["Shape please"]);
+    for key in [
+        "answer",
+        "model",
+        "steps",
+        "tool_calls",
+        "usage",
+        "run_id",
+        "error",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key}: {r}");
+    }
+    assert_eq!(r["model"], "emulator-demo");
+    assert!(r["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    let c = &r["tool_calls"][0];
+    for key in [
+        "service",
+        "tool",
+        "arguments",
+        "decision",
+        "duration_ms",
+        "error",
+    ] {
+        assert!(c.get(key).is_some(), "missing {key}: {c}");
+    }
+    assert_eq!(c["arguments"], json!({"q": 1}));
+    let run = r["run_id"].as_str().unwrap();
+    let events = env.audit(&["--run", run]);
+    let model_calls = events
+        .iter()
+        .filter(|e| e["action"] == "model_call" && e["endpoint"] == "POST /chat/completions")
+        .count();
+    assert_eq!(model_calls, 2, "{events:?}");
+    assert!(events.iter().all(|e| e["command"] == "ask"));
+}
+
+#[test]
+fn no_model_endpoint_is_a_usage_error_with_a_hint() {
+    let env = Env::bare();
+    let out = env
+        .dc()
+        .env_remove("OPENAI_BASE_URL")
+        .args(["ask", "hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("OPENAI_BASE_URL"), "{}", stderr(&out));
+}
