@@ -193,7 +193,9 @@ fn items_of(v: &Value) -> Option<Vec<Value>> {
     match v {
         Value::Array(a) => Some(a.clone()),
         Value::Object(o) => {
-            const PREFERRED: [&str; 11] = [
+            const PREFERRED: [&str; 13] = [
+                "direct_messages",
+                "mentions",
                 "items",
                 "results",
                 "pull_requests",
@@ -219,7 +221,13 @@ fn items_of(v: &Value) -> Option<Vec<Value>> {
 fn section(tool: &str, content: &str) -> String {
     let svc = service_name(tool);
     let mut out = format!("### {svc}\n");
-    let parsed: Option<Value> = serde_json::from_str(content).ok();
+    // devcontext wraps successful tool results as {"untrusted_data": ...}.
+    let parsed: Option<Value> = serde_json::from_str::<Value>(content)
+        .ok()
+        .map(|v| match v.get("untrusted_data") {
+            Some(inner) => inner.clone(),
+            None => v,
+        });
     match parsed {
         Some(v) if v.get("error").is_some_and(|e| !e.is_null()) => {
             let e = &v["error"];
