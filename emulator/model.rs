@@ -222,12 +222,13 @@ fn section(tool: &str, content: &str) -> String {
     let svc = service_name(tool);
     let mut out = format!("### {svc}\n");
     // devcontext wraps successful tool results as {"untrusted_data": ...}.
-    let parsed: Option<Value> = serde_json::from_str::<Value>(content)
-        .ok()
-        .map(|v| match v.get("untrusted_data") {
-            Some(inner) => inner.clone(),
-            None => v,
-        });
+    let parsed: Option<Value> =
+        serde_json::from_str::<Value>(content)
+            .ok()
+            .map(|v| match v.get("untrusted_data") {
+                Some(inner) => inner.clone(),
+                None => v,
+            });
     match parsed {
         Some(v) if v.get("error").is_some_and(|e| !e.is_null()) => {
             let e = &v["error"];

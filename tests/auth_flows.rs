@@ -329,15 +329,25 @@ fn device_login_waits_for_approval() {
     // Design B: connect with the native app's session, then exchange its access
     // token (not a refresh token) with the Custom API Client's credentials.
     env.dc().args(["connect", "github"]).assert().success();
-    env.dc().args(["tool", "github", "review_requests", "--json"]).assert().success();
+    env.dc()
+        .args(["tool", "github", "review_requests", "--json"])
+        .assert()
+        .success();
     let log = env.get("/__emulator/requests");
     let exchange = log
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["grant_type"].as_str().is_some_and(|g| g.ends_with("federated-connection-access-token")))
+        .find(|r| {
+            r["grant_type"]
+                .as_str()
+                .is_some_and(|g| g.ends_with("federated-connection-access-token"))
+        })
         .expect("an exchange");
-    assert_eq!(exchange["subject_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(
+        exchange["subject_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
     assert_eq!(exchange["status"], 200);
 }
 
@@ -469,7 +479,11 @@ fn no_secret_leaks_into_state_files_or_output() {
         run(&["connect", s]);
     }
     run(&["connections", "--json"]);
-    for (svc, tool) in [("github", "review_requests"), ("slack", "unread"), ("calendar", "today")] {
+    for (svc, tool) in [
+        ("github", "review_requests"),
+        ("slack", "unread"),
+        ("calendar", "today"),
+    ] {
         run(&["tool", svc, tool, "--json"]);
         run(&["tool", svc, tool]);
     }

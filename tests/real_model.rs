@@ -40,7 +40,10 @@ fn real_model_writes_a_standup_brief_through_the_broker() {
             .arg(&model)
             .arg(port.to_string())
             .arg("local")
-            .env("LLM_CHAT_TEMPLATE_FILE", shared.join("tools/qwen2.5-fenced-tools.jinja"))
+            .env(
+                "LLM_CHAT_TEMPLATE_FILE",
+                shared.join("tools/qwen2.5-fenced-tools.jinja"),
+            )
             .env("LLM_VERBOSITY", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -50,11 +53,19 @@ fn real_model_writes_a_standup_brief_through_the_broker() {
     let health = format!("http://127.0.0.1:{port}/health");
     let started = Instant::now();
     loop {
-        let ok = Command::new("curl").args(["-sf", &health]).stdout(Stdio::null()).status().unwrap().success();
+        let ok = Command::new("curl")
+            .args(["-sf", &health])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
         if ok {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the model server did not become ready");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the model server did not become ready"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
     let mut env = TestEnv::connected();
@@ -63,7 +74,13 @@ fn real_model_writes_a_standup_brief_through_the_broker() {
     let out = env
         .dc()
         .timeout(Duration::from_secs(240))
-        .args(["ask", "--json", "--max-steps", "4", "Brief me for standup: my pull requests awaiting review and today's meetings"])
+        .args([
+            "ask",
+            "--json",
+            "--max-steps",
+            "4",
+            "Brief me for standup: my pull requests awaiting review and today's meetings",
+        ])
         .output()
         .unwrap();
     let mut server = server;
@@ -82,10 +99,19 @@ fn real_model_writes_a_standup_brief_through_the_broker() {
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let calls = r["tool_calls"].as_array().unwrap();
-    assert!(calls.iter().any(|c| c["decision"] == "granted"), "a tool ran: {r}");
+    assert!(
+        calls.iter().any(|c| c["decision"] == "granted"),
+        "a tool ran: {r}"
+    );
     let run = r["run_id"].as_str().unwrap();
     let audited = env.json(&["audit", "--run", run, "--action", "api_call", "--json"]);
-    assert!(!audited.as_array().unwrap().is_empty(), "the audit holds the calls");
+    assert!(
+        !audited.as_array().unwrap().is_empty(),
+        "the audit holds the calls"
+    );
     let models = env.json(&["audit", "--run", run, "--action", "model_call", "--json"]);
-    assert!(models.as_array().unwrap().len() >= 2, "at least a tool step and an answer step");
+    assert!(
+        models.as_array().unwrap().len() >= 2,
+        "at least a tool step and an answer step"
+    );
 }
