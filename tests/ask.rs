@@ -3,124 +3,31 @@
 //! argument text, answers, HTTP errors), or the deterministic demo model when
 //! the script is empty.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Output, Stdio};
+use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
-struct Emulator {
-    child: Child,
-    env: Vec<(String, String)>,
-    url: String,
-}
+mod common;
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// The shared test environment plus the model-script helpers these tests use.
+struct Env(common::TestEnv);
+
+impl std::ops::Deref for Env {
+    type Target = common::TestEnv;
+    fn deref(&self) -> &common::TestEnv {
+        &self.0
     }
-}
-
-fn start_emulator() -> Emulator {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut env = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.trim().is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once('=').unwrap();
-        env.push((k.to_string(), v.to_string()));
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let url = env
-        .iter()
-        .find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL")
-        .unwrap()
-        .1
-        .clone();
-    Emulator { child, env, url }
-}
-
-fn browser_script(dir: &Path) -> PathBuf {
-    let path = dir.join("browser.sh");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    path
-}
-
-struct Env {
-    emu: Emulator,
-    home: tempfile::TempDir,
-    browser: PathBuf,
 }
 
 impl Env {
     /// A fresh home and emulator; not logged in.
     fn bare() -> Env {
-        let emu = start_emulator();
-        let home = tempfile::tempdir().unwrap();
-        let browser = browser_script(home.path());
-        Env { emu, home, browser }
+        Env(common::TestEnv::new())
     }
 
     /// Logged in, with GitHub, Slack and Google connected.
     fn connected() -> Env {
-        let env = Env::bare();
-        env.dc().args(["login"]).assert().success();
-        for s in ["github", "slack", "google"] {
-            env.dc().args(["connect", s]).assert().success();
-        }
-        env
-    }
-
-    fn dc(&self) -> Command {
-        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_devcontext"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
-            .env("DEVCONTEXT_CALLBACK_PORT", "0")
-            .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
-            .env("BROWSER", &self.browser);
-        for (k, v) in &self.emu.env {
-            cmd.env(k, v);
-        }
-        let mut cmd = Command::from_std(cmd);
-        cmd.timeout(std::time::Duration::from_secs(90));
-        cmd
-    }
-
-    fn control(&self, method: &str, path: &str, body: Value) -> Value {
-        let out = StdCommand::new("curl")
-            .args([
-                "-s",
-                "-X",
-                method,
-                "-H",
-                "content-type: application/json",
-                "-d",
-            ])
-            .arg(body.to_string())
-            .arg(format!("{}{path}", self.emu.url))
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+        Env(common::TestEnv::connected())
     }
 
     fn script(&self, turns: Value) {
@@ -129,14 +36,7 @@ impl Env {
 
     /// The chat requests the emulator received, oldest first.
     fn model_requests(&self) -> Vec<Value> {
-        let out = StdCommand::new("curl")
-            .args(["-s"])
-            .arg(format!("{}/__emulator/requests", self.emu.url))
-            .output()
-            .unwrap();
-        let log: Value = serde_json::from_slice(&out.stdout).unwrap();
-        log.as_array()
-            .unwrap()
+        self.requests()
             .iter()
             .filter(|e| e["path"] == "/v1/chat/completions")
             .map(|e| e["model"].clone())
@@ -157,7 +57,7 @@ impl Env {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
-    fn audit(&self, args: &[&str]) -> Vec<Value> {
+    fn audit_events(&self, args: &[&str]) -> Vec<Value> {
         let out = self
             .dc()
             .args(["audit", "--json", "--limit", "500"])
@@ -340,7 +240,7 @@ fn a_model_error_exits_5_and_is_audited() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("HTTP 500"), "{}", stderr(&out));
     assert_eq!(env.model_requests().len(), 5);
-    let events = env.audit(&["--action", "model_call"]);
+    let events = env.audit_events(&["--action", "model_call"]);
     let errors: Vec<_> = events
         .iter()
         .filter(|e| e["decision"] == "error" && e["endpoint"] == "POST /chat/completions")
@@ -395,7 +295,7 @@ fn with_slack_revoked_the_answer_says_so_and_the_audit_shows_the_denial() {
         "{}",
         stderr(&out)
     );
-    let denied = env.audit(&["--service", "slack", "--decision", "denied"]);
+    let denied = env.audit_events(&["--service", "slack", "--decision", "denied"]);
     assert!(
         denied.iter().any(|e| e["action"] == "permission_check"),
         "{denied:?}"
@@ -436,7 +336,7 @@ fn json_output_has_the_documented_shape_and_the_audit_run_id() {
     }
     assert_eq!(c["arguments"], json!({"q": 1}));
     let run = r["run_id"].as_str().unwrap();
-    let events = env.audit(&["--run", run]);
+    let events = env.audit_events(&["--run", run]);
     let model_calls = events
         .iter()
         .filter(|e| e["action"] == "model_call" && e["endpoint"] == "POST /chat/completions")

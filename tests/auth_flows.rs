@@ -6,66 +6,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
+use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-struct Emulator {
-    child: Child,
-    env: Vec<(String, String)>,
-    url: String,
-}
+mod common;
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_emulator() -> Emulator {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut env = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.trim().is_empty() {
-            break;
-        }
-        let (k, v) = line.split_once('=').unwrap();
-        env.push((k.to_string(), v.to_string()));
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let url = env
-        .iter()
-        .find(|(k, _)| k == "DEVCONTEXT_EMULATOR_URL")
-        .unwrap()
-        .1
-        .clone();
-    Emulator { child, env, url }
-}
-
-fn browser_script(dir: &Path) -> PathBuf {
-    let path = dir.join("browser.sh");
-    std::fs::write(
-        &path,
-        "#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 \"$1\" &\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    path
-}
+use common::{Emulator, browser_script};
 
 struct Env {
     emu: Emulator,
@@ -76,7 +25,7 @@ struct Env {
 
 impl Env {
     fn new(store: &'static str) -> Env {
-        let emu = start_emulator();
+        let emu = Emulator::start();
         let home = tempfile::tempdir().unwrap();
         let browser = browser_script(home.path());
         Env {

@@ -70,7 +70,7 @@ impl Emulator {
     }
 }
 
-fn browser_script(dir: &Path) -> PathBuf {
+pub fn browser_script(dir: &Path) -> PathBuf {
     let path = dir.join("browser.sh");
     std::fs::write(
         &path,
