@@ -404,3 +404,49 @@ fn provider_failures_are_handled_and_audited() {
         assert!(statuses.contains(&s), "{s} audited: {statuses:?}");
     }
 }
+
+/// On a terminal (util-linux `script` gives one), a write shows exactly what
+/// will be sent where and runs only on "y"; the default answer is no.
+#[test]
+fn terminal_prompt_shows_the_write_and_defaults_to_no() {
+    let env = TestEnv::connected();
+    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let run = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{bin} tool slack post_message --channel general --text 'standup in 5'"),
+                "/dev/null",
+            ])
+            .envs(
+                env.std_dc()
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), answer.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = run("\n");
+    assert_eq!(code, Some(7), "{screen}");
+    assert!(
+        screen.contains("chat.postMessage") && screen.contains("standup in 5"),
+        "{screen}"
+    );
+    assert!(screen.contains("[y/N]"), "{screen}");
+    let (code, screen) = run("y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    let approvals = env.audit("approval");
+    let decisions: Vec<_> = approvals
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(decisions, ["granted", "denied"]);
+}
