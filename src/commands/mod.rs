@@ -20,31 +20,30 @@ use crate::output::Ui;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let ui = Ui::detect(cli.no_color);
+    // Only `ask` has flags that override settings.
+    let overrides = match &cli.command {
+        Command::Ask(args) => Overrides {
+            model: args.model.clone(),
+            max_steps: args.max_steps,
+        },
+        _ => Overrides::default(),
+    };
+    let app = || App::load(&overrides, ui);
     match cli.command {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
-        Command::Login(args) => login::login(&App::load(&Overrides::default(), ui)?, args),
-        Command::Config => config::run(&App::load(&Overrides::default(), ui)?),
-        Command::Logout => login::logout(&App::load(&Overrides::default(), ui)?),
-        Command::Connect(args) => connect::connect(&App::load(&Overrides::default(), ui)?, args),
-        Command::Connections(args) => {
-            connect::connections(&App::load(&Overrides::default(), ui)?, args.json)
-        }
-        Command::Disconnect { service } => {
-            connect::disconnect(&App::load(&Overrides::default(), ui)?, &service)
-        }
-        Command::Status(args) => status::run(&App::load(&Overrides::default(), ui)?, args.json),
-        Command::Perms(cmd) => perms::run(&App::load(&Overrides::default(), ui)?, cmd),
-        Command::Audit(args) => audit::run(&App::load(&Overrides::default(), ui)?, args),
-        Command::Tools(args) => tools::list(&App::load(&Overrides::default(), ui)?, args.json),
-        Command::Tool(args) => tools::call(&App::load(&Overrides::default(), ui)?, args),
-        Command::Ask(args) => {
-            let overrides = Overrides {
-                model: args.model.clone(),
-                max_steps: args.max_steps,
-            };
-            ask::run(&App::load(&overrides, ui)?, args)
-        }
+        Command::Login(args) => login::login(&app()?, args),
+        Command::Config => config::run(&app()?),
+        Command::Logout => login::logout(&app()?),
+        Command::Connect(args) => connect::connect(&app()?, args),
+        Command::Connections(args) => connect::connections(&app()?, args.json),
+        Command::Disconnect { service } => connect::disconnect(&app()?, &service),
+        Command::Status(args) => status::run(&app()?, args.json),
+        Command::Perms(cmd) => perms::run(&app()?, cmd),
+        Command::Audit(args) => audit::run(&app()?, args),
+        Command::Tools(args) => tools::list(&app()?, args.json),
+        Command::Tool(args) => tools::call(&app()?, args),
+        Command::Ask(args) => ask::run(&app()?, args),
     }
 }
 
