@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark (issue: ask, point 7): with the emulator adding 150 ms to every
 # Token Vault exchange and every provider call, one model step that calls
-# GitHub, Calendar and Slack. Reports the step's wall time, the critical path
-# (one exchange plus the longest tool's sequential provider calls, each 150 ms)
+# GitHub, Calendar and Slack. Reports the step's wall time, each tool's time,
+# the critical path read off the emulator's request log (per service, the
+# longest chain of requests that each started after the previous one ended,
+# exchange included, times 150 ms), the ratio to one exchange plus one call,
 # and the number of exchanges per service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +29,33 @@ for run in 1 2 3 4 5; do
   out=$($bin/devcontext ask --json "standup brief")
   python3 - "$out" "$(curl -s $E/__emulator/requests)" <<'PY'
 import json, sys, collections
+from datetime import datetime
 r = json.loads(sys.argv[1]); log = json.loads(sys.argv[2])
-ex = collections.Counter(e.get("connection") for e in log if e["path"] == "/oauth/token" and e.get("grant_type", "").endswith("federated-connection-access-token"))
-calls = collections.Counter(e["path"].split("/")[1] for e in log if e["path"].split("/")[1] in ("github", "slack", "calendar"))
-step = max(c["duration_ms"] for c in r["tool_calls"])
-crit = 150 * (1 + max(calls.values()))
-print(f"step {step} ms; critical path {crit} ms (1 exchange + {max(calls.values())} sequential calls of the longest tool); ratio {step/crit:.2f}; exchanges {dict(ex)}; provider calls {dict(calls)}")
+def svc(e):
+    if e["path"] == "/oauth/token" and e.get("grant_type", "").endswith("federated-connection-access-token"):
+        return {"github": "github", "google-oauth2": "calendar", "sign-in-with-slack": "slack"}.get(e.get("connection"), e.get("connection"))
+    top = e["path"].split("/")[1]
+    return top if top in ("github", "slack", "calendar") else None
+spans = collections.defaultdict(list)
+for e in log:
+    s = svc(e)
+    if s:
+        start = datetime.fromisoformat(e["at"].replace("Z", "+00:00")).timestamp() * 1000
+        spans[s].append((start, start + e["latency_ms"], e["path"]))
+def depth(reqs):
+    # Longest chain of requests where each starts after the one before ended:
+    # the calls that had to wait for one another.
+    reqs = sorted(reqs); d = []
+    for i, (a, _, _) in enumerate(reqs):
+        d.append(1 + max([d[j] for j in range(i) if reqs[j][1] <= a + 5] or [0]))
+    return max(d)
+exchanges = {s: sum(p == "/oauth/token" for _, _, p in v) for s, v in spans.items()}
+calls = {s: len(v) - exchanges[s] for s, v in spans.items()}
+depths = {s: depth(v) for s, v in spans.items()}
+tools = {c["tool"]: c["duration_ms"] for c in r["tool_calls"]}
+step = max(tools.values())
+crit = 150 * max(depths.values())
+print(f"step {step} ms; tools {tools}; chain depth incl. exchange {depths} -> critical path {crit} ms, ratio {step/crit:.2f}; "
+      f"vs one exchange + one call (300 ms): {step/300:.2f}; exchanges {exchanges}; provider calls {calls}")
 PY
 done

@@ -147,10 +147,10 @@ async fn time_zone(api: &ApiClient<'_>) -> Result<String> {
     Ok(opt_s(&r.body, "value").unwrap_or_else(|| "UTC".into()))
 }
 
-/// Reads every page of events in [from, to) (bounded), as raw JSON.
+/// Reads every page of events in [from, to) (bounded), as raw JSON. Times
+/// come in the calendar's own zone, which [`offset_from_events`] reads.
 async fn list_events(
     api: &ApiClient<'_>,
-    zone: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Value>> {
@@ -162,7 +162,6 @@ async fn list_events(
             ("timeMax", rfc3339(to)),
             ("singleEvents", "true".to_string()),
             ("orderBy", "startTime".to_string()),
-            ("timeZone", zone.to_string()),
             ("maxResults", PAGE_SIZE.to_string()),
         ];
         if let Some(t) = &page_token {
@@ -186,29 +185,26 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Today's events in the user's time zone. The zone setting and the events
+/// are read together: the events are fetched for a day either side of now
+/// (any local day containing now lies within it) and cut to the local day
+/// once the zone is known.
 pub async fn today(api: ApiClient<'_>, args: TodayArgs) -> Result<Schedule> {
-    let zone = time_zone(&api).await?;
     let now = Utc::now();
-    let (from, to, known) = match fixed_offset(&zone) {
-        Some(off) => {
-            let (a, b) = local_day(now, off);
-            (a, b, Some(off))
-        }
-        // Any local day containing now lies within a day either side of it.
-        None => (now - Duration::hours(24), now + Duration::hours(24), None),
-    };
-    let raw = list_events(&api, &zone, from, to).await?;
-    let offset = known
+    let (zone, raw) = futures::try_join!(
+        time_zone(&api),
+        list_events(&api, now - Duration::hours(24), now + Duration::hours(24)),
+    )?;
+    let offset = fixed_offset(&zone)
         .or_else(|| offset_from_events(&raw, now))
         .unwrap_or_else(|| chrono::Local::now().offset().fix());
     Ok(shape_day(&zone, offset, now, &raw, args.limit as usize))
 }
 
 pub async fn upcoming(api: ApiClient<'_>, args: UpcomingArgs) -> Result<Schedule> {
-    let zone = time_zone(&api).await?;
     let now = Utc::now();
     let to = now + Duration::days(i64::from(args.days));
-    let raw = list_events(&api, &zone, now, to).await?;
+    let (zone, raw) = futures::try_join!(time_zone(&api), list_events(&api, now, to))?;
     let offset = fixed_offset(&zone)
         .or_else(|| offset_from_events(&raw, now))
         .unwrap_or_else(|| chrono::Local::now().offset().fix());

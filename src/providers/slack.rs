@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat};
+use futures::{StreamExt, TryStreamExt, stream};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use schemars::JsonSchema;
@@ -31,6 +32,8 @@ const MAX_LIST_PAGES: usize = 20;
 const MAX_DMS: usize = 20;
 /// Most user names looked up per call.
 const MAX_NAMES: usize = 10;
+/// Most Slack requests of one tool call in flight at once.
+const MAX_IN_FLIGHT: usize = 8;
 
 /// Slack's own error codes that mean the token itself was refused.
 const AUTH_ERRORS: &[&str] = &[
@@ -345,32 +348,34 @@ fn next_cursor(body: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Looks up display names for up to [`MAX_NAMES`] user ids; failures leave ids as they are.
+/// Looks up display names for up to [`MAX_NAMES`] user ids, concurrently;
+/// failures leave ids as they are.
 async fn user_names(api: &ApiClient<'_>, ids: Vec<String>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
     let mut unique: Vec<String> = ids
         .into_iter()
         .filter(|i| i.starts_with(['U', 'W']))
         .collect();
     unique.sort();
     unique.dedup();
-    for id in unique.into_iter().take(MAX_NAMES) {
-        if let Ok(r) = api
-            .get("/users.info", &[("user", id.clone())], &SlackErrors)
-            .await
-        {
+    unique.truncate(MAX_NAMES);
+    stream::iter(unique)
+        .map(|id| async move {
+            let r = api
+                .get("/users.info", &[("user", id.clone())], &SlackErrors)
+                .await
+                .ok()?;
             let u = r.body.get("user").cloned().unwrap_or(Value::Null);
             let name = u
                 .get("profile")
                 .and_then(|p| opt_s(p, "display_name"))
                 .or_else(|| opt_s(&u, "real_name"))
-                .or_else(|| opt_s(&u, "name"));
-            if let Some(n) = name {
-                out.insert(id, n);
-            }
-        }
-    }
-    out
+                .or_else(|| opt_s(&u, "name"))?;
+            Some((id, name))
+        })
+        .buffer_unordered(MAX_IN_FLIGHT)
+        .filter_map(|pair| async move { pair })
+        .collect()
+        .await
 }
 
 pub async fn channel_history(
@@ -406,16 +411,10 @@ pub async fn channel_history(
     })
 }
 
-pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
-    let limit = args.limit as usize;
-    let me = api.get("/auth.test", &[], &SlackErrors).await?;
-    let my_id = s(&me.body, "user_id");
-    if my_id.is_empty() {
-        return Err(Error::upstream("Slack's auth.test answer has no user_id"));
-    }
-
-    // Direct-message conversations (paginated), then each one's unread part.
-    let mut ims: Vec<(String, String)> = Vec::new();
+/// Reads every page (bounded) of my direct-message conversations as
+/// (conversation id, other user's id).
+async fn direct_conversations(api: &ApiClient<'_>) -> Result<Vec<(String, String)>> {
+    let mut ims = Vec::new();
     let mut cursor = String::new();
     for _ in 0..MAX_LIST_PAGES {
         let mut query = vec![("types", "im".to_string()), ("limit", "200".to_string())];
@@ -437,40 +436,88 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
             break;
         }
     }
+    Ok(ims)
+}
+
+/// One direct-message conversation's unread state and its latest messages,
+/// fetched together: the messages are filtered by `last_read` afterwards, so
+/// neither call waits for the other.
+async fn direct_unread(api: &ApiClient<'_>, id: &str, limit: usize) -> Result<(Value, Vec<Value>)> {
+    let info_query = [("channel", id.to_string())];
+    let history_query = [("channel", id.to_string()), ("limit", limit.to_string())];
+    let (info, history) = futures::try_join!(
+        api.get("/conversations.info", &info_query, &SlackErrors),
+        api.get("/conversations.history", &history_query, &SlackErrors),
+    )?;
+    let chan = info.body.get("channel").cloned().unwrap_or(Value::Null);
+    let messages = history
+        .body
+        .get("messages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Ok((chan, messages))
+}
+
+/// Messages of a DM that are unread: newer than `last_read` and not mine.
+fn unread_part(chan: &Value, messages: Vec<Value>, my_id: &str) -> (Option<u64>, Vec<Value>) {
+    let count = chan
+        .get("unread_count_display")
+        .or_else(|| chan.get("unread_count"))
+        .and_then(Value::as_u64);
+    if count == Some(0) {
+        return (count, Vec::new());
+    }
+    let last_read = opt_s(chan, "last_read")
+        .filter(|l| l != "0000000000.000000")
+        .and_then(|l| l.parse::<f64>().ok());
+    let unread = messages
+        .into_iter()
+        .filter(|m| s(m, "user") != my_id)
+        .filter(|m| match (last_read, s(m, "ts").parse::<f64>()) {
+            (Some(read), Ok(ts)) => ts > read,
+            _ => true,
+        })
+        .collect();
+    (count, unread)
+}
+
+/// Unread DMs and mentions of me. The calls run as early as their inputs
+/// allow: `auth.test` and the DM list together; then every DM's info and
+/// history, the mentions search and the name lookups together, a few at a
+/// time. The critical path is two calls deep.
+pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
+    let limit = args.limit as usize;
+    let (me, ims) = futures::try_join!(
+        api.get("/auth.test", &[], &SlackErrors),
+        direct_conversations(&api),
+    )?;
+    let my_id = s(&me.body, "user_id");
+    if my_id.is_empty() {
+        return Err(Error::upstream("Slack's auth.test answer has no user_id"));
+    }
     let not_checked = ims.len().saturating_sub(MAX_DMS) as u64;
+    let ims: Vec<(String, String)> = ims.into_iter().take(MAX_DMS).collect();
+
+    let dm_reads = stream::iter(ims.iter())
+        .map(|(id, _)| direct_unread(&api, id, limit))
+        .buffered(MAX_IN_FLIGHT)
+        .try_collect::<Vec<_>>();
+    // Mentions, from search (needs search:read).
+    let search_query = [
+        ("query", format!("<@{my_id}>")),
+        ("count", limit.to_string()),
+        ("sort", "timestamp".to_string()),
+        ("sort_dir", "desc".to_string()),
+    ];
+    let search = api.get("/search.messages", &search_query, &SlackErrors);
+    let names = user_names(&api, ims.iter().map(|(_, user)| user.clone()).collect());
+    let (reads, found, names) = futures::join!(dm_reads, search, names);
+    let (reads, found) = (reads?, found?);
+
     let mut dms = Vec::new();
-    for (id, user) in ims.into_iter().take(MAX_DMS) {
-        let info = api
-            .get(
-                "/conversations.info",
-                &[("channel", id.clone())],
-                &SlackErrors,
-            )
-            .await?;
-        let chan = info.body.get("channel").cloned().unwrap_or(Value::Null);
-        let count = chan
-            .get("unread_count_display")
-            .or_else(|| chan.get("unread_count"))
-            .and_then(Value::as_u64);
-        if count == Some(0) {
-            continue;
-        }
-        let mut query = vec![("channel", id.clone()), ("limit", limit.to_string())];
-        if let Some(last_read) = opt_s(&chan, "last_read").filter(|l| l != "0000000000.000000") {
-            query.push(("oldest", last_read));
-        }
-        let h = api
-            .get("/conversations.history", &query, &SlackErrors)
-            .await?;
-        let msgs: Vec<Value> = h
-            .body
-            .get("messages")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|m| s(m, "user") != my_id)
-            .cloned()
-            .collect();
+    for ((id, user), (chan, messages)) in ims.into_iter().zip(reads) {
+        let (count, msgs) = unread_part(&chan, messages, &my_id);
         if msgs.is_empty() {
             continue;
         }
@@ -482,35 +529,14 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
             .collect();
         dms.push(DirectMessages {
             channel_id: id,
+            user_name: names.get(&user).cloned(),
             user,
-            user_name: None,
             unread,
             omitted: unread - shown.len() as u64,
             messages: shown,
         });
     }
-
-    // Mentions, from search (needs search:read).
-    let r = api
-        .get(
-            "/search.messages",
-            &[
-                ("query", format!("<@{my_id}>")),
-                ("count", limit.to_string()),
-                ("sort", "timestamp".to_string()),
-                ("sort_dir", "desc".to_string()),
-            ],
-            &SlackErrors,
-        )
-        .await?;
-    let mut mentions = shape_mentions(&r.body, limit);
-
-    let mut ids: Vec<String> = dms.iter().map(|d| d.user.clone()).collect();
-    ids.extend(mentions.items.iter().map(|m| m.user.clone()));
-    let names = user_names(&api, ids).await;
-    for d in &mut dms {
-        d.user_name = names.get(&d.user).cloned();
-    }
+    let mut mentions = shape_mentions(&found.body, limit);
     for m in &mut mentions.items {
         if let Some(n) = names.get(&m.user) {
             m.user_name = Some(n.clone());
@@ -660,6 +686,28 @@ mod tests {
 
     use super::*;
     use crate::providers::parse_args;
+
+    #[test]
+    fn unread_part_keeps_messages_after_last_read_not_mine() {
+        let chan = json!({"last_read": "1700000100.000000", "unread_count_display": 2});
+        let messages = vec![
+            json!({"user": "U1", "ts": "1700000300.000100", "text": "new"}),
+            json!({"user": "UME", "ts": "1700000200.000000", "text": "my reply"}),
+            json!({"user": "U1", "ts": "1700000100.000000", "text": "read"}),
+            json!({"user": "U1", "ts": "1700000050.000000", "text": "old"}),
+        ];
+        let (count, unread) = unread_part(&chan, messages.clone(), "UME");
+        assert_eq!(count, Some(2));
+        let texts: Vec<String> = unread.iter().map(|m| s(m, "text")).collect();
+        assert_eq!(texts, ["new"]);
+
+        // Nothing unread: no messages, whatever the history holds.
+        let read = json!({"last_read": "1700000100.000000", "unread_count": 0});
+        assert!(unread_part(&read, messages.clone(), "UME").1.is_empty());
+        // Never read: every message not mine.
+        let never = json!({"last_read": "0000000000.000000"});
+        assert_eq!(unread_part(&never, messages, "UME").1.len(), 3);
+    }
 
     #[test]
     fn channel_names_are_checked() {
