@@ -5,7 +5,9 @@
 # the critical path read off the emulator's request log (per service, the
 # longest chain of requests that each started after the previous one ended,
 # exchange included, times 150 ms), the ratio to one exchange plus one call,
-# and the number of exchanges per service.
+# and the number of exchanges per service. Run 1 is cold: slack.unread must
+# look up the user id and the DM list before reading; later runs start from
+# the ids the first one remembered (src/hints.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --release --bins
@@ -27,7 +29,7 @@ for run in 1 2 3 4 5; do
   curl -s -X DELETE $E/__emulator/requests >/dev/null
   curl -s -X POST -H 'content-type: application/json' -d '[{"tool_calls":[{"name":"github_review_requests","arguments":"{}"},{"name":"calendar_today","arguments":"{}"},{"name":"slack_unread","arguments":"{}"}]},{"content":"done"}]' $E/__emulator/model/script >/dev/null
   out=$($bin/devcontext ask --json "standup brief")
-  python3 - "$out" "$(curl -s $E/__emulator/requests)" <<'PY'
+  python3 - "$out" "$(curl -s $E/__emulator/requests)" "$run" <<'PY'
 import json, sys, collections
 from datetime import datetime
 r = json.loads(sys.argv[1]); log = json.loads(sys.argv[2])
@@ -55,7 +57,8 @@ depths = {s: depth(v) for s, v in spans.items()}
 tools = {c["tool"]: c["duration_ms"] for c in r["tool_calls"]}
 step = max(tools.values())
 crit = 150 * max(depths.values())
-print(f"step {step} ms; tools {tools}; chain depth incl. exchange {depths} -> critical path {crit} ms, ratio {step/crit:.2f}; "
+label = "cold (nothing remembered)" if sys.argv[3] == "1" else "warm (Slack ids remembered)"
+print(f"run {sys.argv[3]} {label}: step {step} ms; tools {tools}; chain depth incl. exchange {depths} -> critical path {crit} ms, ratio {step/crit:.2f}; "
       f"vs one exchange + one call (300 ms): {step/300:.2f}; exchanges {exchanges}; provider calls {calls}")
 PY
 done

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
@@ -22,6 +24,7 @@ use crate::approval::{ApprovalRequest, Approver};
 use crate::audit::{Action, AuditLog, Decision, NewEvent};
 use crate::clock::Clock;
 use crate::error::{Error, ExitCode, Result};
+use crate::hints::Hints;
 use crate::net;
 use crate::perms::{self, Access, Verdict};
 use crate::service::Service;
@@ -131,6 +134,7 @@ pub struct Broker {
     endpoints: Endpoints,
     cache: HashMap<Service, Slot>,
     limits: Limits,
+    hints: Option<Hints>,
 }
 
 /// Bounds on retries and bodies.
@@ -180,7 +184,14 @@ impl Broker {
             endpoints,
             cache,
             limits,
+            hints: None,
         }
+    }
+
+    /// Lets tools remember non-secret account facts between runs.
+    pub fn with_hints(mut self, hints: Hints) -> Broker {
+        self.hints = Some(hints);
+        self
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -370,6 +381,18 @@ pub struct ApiClient<'b> {
 impl ApiClient<'_> {
     pub fn call(&self) -> &CallInfo {
         self.call
+    }
+
+    /// Hints remembered from earlier runs for this call's service.
+    pub fn hint<T: DeserializeOwned>(&self) -> Option<T> {
+        self.broker.hints.as_ref()?.load(self.call.service)
+    }
+
+    /// Remembers a hint for this call's service (best effort).
+    pub fn remember<T: Serialize>(&self, hint: &T) {
+        if let Some(h) = &self.broker.hints {
+            h.save(self.call.service, hint);
+        }
     }
 
     /// Scopes Auth0 reported for the provider token.

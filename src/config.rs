@@ -59,6 +59,11 @@ impl Paths {
         self.state_dir.join("permissions.db")
     }
 
+    /// Non-secret account facts that let reads start at once ([`crate::hints`]).
+    pub fn hints_dir(&self) -> PathBuf {
+        self.state_dir.join("hints")
+    }
+
     /// Session facts that are not secret (who is logged in, which tenant).
     pub fn session_file(&self) -> PathBuf {
         self.state_dir.join("session.json")

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::approval::Approver;
 use crate::broker::{Broker, Endpoints, Limits};
 use crate::error::Result;
+use crate::hints::Hints;
 use crate::net;
 use crate::vault::Vault;
 
@@ -28,5 +29,6 @@ pub fn open_broker(app: &App, command: &str, approver: Arc<dyn Approver>) -> Res
         http,
         endpoints,
         Limits::default(),
-    ))
+    )
+    .with_hints(Hints::new(&app.paths.hints_dir())))
 }

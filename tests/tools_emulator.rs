@@ -450,3 +450,51 @@ fn terminal_prompt_shows_the_write_and_defaults_to_no() {
         .collect();
     assert_eq!(decisions, ["granted", "denied"]);
 }
+
+#[test]
+fn slack_unread_remembers_only_ids_and_never_trusts_them() {
+    let env = TestEnv::connected();
+    let hints = env.home.path().join("dc/state/hints/slack.json");
+    let cold = tool(&env, &["slack", "unread"]);
+    assert!(
+        !cold["direct_messages"].as_array().unwrap().is_empty(),
+        "{cold}"
+    );
+
+    // What is remembered: the user id and the DM ids, no text and no token.
+    let saved: Value = serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
+    assert_eq!(saved["user_id"], cold["user_id"]);
+    let remembered = saved["direct_conversations"].as_array().unwrap().clone();
+    assert!(!remembered.is_empty());
+    let keys: Vec<&String> = saved.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["direct_conversations", "user_id"]);
+
+    // A warm run gives the same answer.
+    assert_eq!(tool(&env, &["slack", "unread"]), cold);
+
+    // Stale hints (another user, a conversation that no longer exists, one
+    // real conversation forgotten) cost lookups, never a wrong answer.
+    let mut stale = remembered.clone();
+    stale.remove(0);
+    stale.push(json!(["D0GONE0001", "U0GONE01"]));
+    std::fs::write(
+        &hints,
+        json!({"user_id": "U0SOMEONE", "direct_conversations": stale}).to_string(),
+    )
+    .unwrap();
+    assert_eq!(tool(&env, &["slack", "unread"]), cold);
+    // Damaged hints read as none.
+    std::fs::write(&hints, "{damaged").unwrap();
+    assert_eq!(tool(&env, &["slack", "unread"]), cold);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&hints).unwrap()).unwrap();
+    assert_eq!(saved["direct_conversations"], json!(remembered));
+
+    // Disconnecting Slack forgets them; logging out forgets every hint.
+    env.dc().args(["disconnect", "slack"]).assert().success();
+    assert!(!hints.exists());
+    env.connect("slack", None);
+    tool(&env, &["slack", "unread"]);
+    assert!(hints.exists());
+    env.dc().args(["logout"]).assert().success();
+    assert!(!hints.parent().unwrap().exists());
+}

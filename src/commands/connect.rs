@@ -6,6 +6,7 @@ use crate::auth::Active;
 use crate::auth::connect::{ConnectedAccount, MyAccount};
 use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
+use crate::hints::Hints;
 use crate::output;
 use crate::perms::{LinkedAccount, PermissionStore};
 use crate::service::Service;
@@ -151,6 +152,7 @@ pub fn disconnect(app: &App, service: &str) -> Result<()> {
         }
     };
     remember(app, &left)?;
+    Hints::new(&app.paths.hints_dir()).forget(Some(service))?;
     if removed.is_empty() {
         audit.append(
             NewEvent::new(Action::Disconnect, Decision::Granted)

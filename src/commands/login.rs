@@ -8,6 +8,7 @@ use crate::auth::login::{self, LoginOptions, Progress};
 use crate::auth::{Active, REFRESH_TOKEN, Session};
 use crate::cli::LoginArgs;
 use crate::error::{Error, Result};
+use crate::hints::Hints;
 use crate::output::{self, Color};
 
 /// The loopback port for browser redirects: DEVCONTEXT_CALLBACK_PORT, else the registered range.
@@ -116,6 +117,7 @@ pub fn logout(app: &App) -> Result<()> {
     active.store.delete(REFRESH_TOKEN)?;
     active.store.delete(crate::auth::CLIENT_SECRET)?;
     Session::remove(app)?;
+    Hints::new(&app.paths.hints_dir()).forget(None)?;
     match revoked {
         Ok(()) => {
             audit.append(

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat};
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use schemars::JsonSchema;
@@ -20,7 +20,7 @@ use super::{
     MAX_TEXT, ToolArgs, ToolOutput, check_limit, check_text, default_limit, generic_status, opt_s,
     plural, s, truncate,
 };
-use crate::broker::{ApiClient, Body, ProviderErrors};
+use crate::broker::{ApiClient, ApiResponse, Body, ProviderErrors};
 use crate::error::{Error, Result};
 use crate::service::Service;
 
@@ -482,16 +482,67 @@ fn unread_part(chan: &Value, messages: Vec<Value>, my_id: &str) -> (Option<u64>,
     (count, unread)
 }
 
-/// Unread DMs and mentions of me. The calls run as early as their inputs
-/// allow: `auth.test` and the DM list together; then every DM's info and
-/// history, the mentions search and the name lookups together, a few at a
-/// time. The critical path is two calls deep.
+/// What `slack.unread` remembers between runs (see [`crate::hints`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct UnreadHints {
+    user_id: String,
+    direct_conversations: Vec<(String, String)>,
+}
+
+/// Reads several DMs, a few at a time; one result per conversation, in order.
+async fn read_dms(
+    api: &ApiClient<'_>,
+    ims: &[(String, String)],
+    limit: usize,
+) -> Vec<Result<(Value, Vec<Value>)>> {
+    stream::iter(ims)
+        .map(|(id, _)| direct_unread(api, id, limit))
+        .buffered(MAX_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// Messages that mention me (needs search:read).
+async fn search_mentions(api: &ApiClient<'_>, my_id: &str, limit: usize) -> Result<ApiResponse> {
+    let query = [
+        ("query", format!("<@{my_id}>")),
+        ("count", limit.to_string()),
+        ("sort", "timestamp".to_string()),
+        ("sort_dir", "desc".to_string()),
+    ];
+    api.get("/search.messages", &query, &SlackErrors).await
+}
+
+/// Unread DMs and mentions of me. Slack needs my user id (for the search)
+/// and my DM list (for the reads) first; the last run's answers to those
+/// are remembered, so the reads start at once beside the two lookups, and
+/// only what the lookups show to be new or changed is read after them.
 pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
     let limit = args.limit as usize;
-    let (me, ims) = futures::try_join!(
-        api.get("/auth.test", &[], &SlackErrors),
-        direct_conversations(&api),
-    )?;
+    let hint: UnreadHints = api.hint().unwrap_or_default();
+    let guessed: Vec<(String, String)> = hint
+        .direct_conversations
+        .into_iter()
+        .take(MAX_DMS)
+        .collect();
+    let guessed_id = hint.user_id;
+    let (lookups, early_reads, early_search, early_names) = futures::join!(
+        async {
+            futures::try_join!(
+                api.get("/auth.test", &[], &SlackErrors),
+                direct_conversations(&api),
+            )
+        },
+        read_dms(&api, &guessed, limit),
+        async {
+            if guessed_id.is_empty() {
+                return None;
+            }
+            search_mentions(&api, &guessed_id, limit).await.ok()
+        },
+        user_names(&api, guessed.iter().map(|(_, u)| u.clone()).collect()),
+    );
+    let (me, ims) = lookups?;
     let my_id = s(&me.body, "user_id");
     if my_id.is_empty() {
         return Err(Error::upstream("Slack's auth.test answer has no user_id"));
@@ -499,24 +550,45 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
     let not_checked = ims.len().saturating_sub(MAX_DMS) as u64;
     let ims: Vec<(String, String)> = ims.into_iter().take(MAX_DMS).collect();
 
-    let dm_reads = stream::iter(ims.iter())
-        .map(|(id, _)| direct_unread(&api, id, limit))
-        .buffered(MAX_IN_FLIGHT)
-        .try_collect::<Vec<_>>();
-    // Mentions, from search (needs search:read).
-    let search_query = [
-        ("query", format!("<@{my_id}>")),
-        ("count", limit.to_string()),
-        ("sort", "timestamp".to_string()),
-        ("sort_dir", "desc".to_string()),
-    ];
-    let search = api.get("/search.messages", &search_query, &SlackErrors);
-    let names = user_names(&api, ims.iter().map(|(_, user)| user.clone()).collect());
-    let (reads, found, names) = futures::join!(dm_reads, search, names);
-    let (reads, found) = (reads?, found?);
+    // Keep the early answers that still hold; fetch the rest now.
+    let mut reads: BTreeMap<String, (Value, Vec<Value>)> = guessed
+        .into_iter()
+        .zip(early_reads)
+        .filter_map(|((id, _), r)| Some((id, r.ok()?)))
+        .collect();
+    let missing: Vec<(String, String)> = ims
+        .iter()
+        .filter(|(id, _)| !reads.contains_key(id))
+        .cloned()
+        .collect();
+    let early_search = early_search.filter(|_| guessed_id == my_id);
+    let unnamed: Vec<String> = missing
+        .iter()
+        .map(|(_, user)| user.clone())
+        .filter(|user| !early_names.contains_key(user))
+        .collect();
+    let (late_reads, found, late_names) = futures::join!(
+        read_dms(&api, &missing, limit),
+        async {
+            match early_search {
+                Some(found) => Ok(found),
+                None => search_mentions(&api, &my_id, limit).await,
+            }
+        },
+        user_names(&api, unnamed),
+    );
+    let found = found?;
+    for ((id, _), read) in missing.into_iter().zip(late_reads) {
+        reads.insert(id, read?);
+    }
+    let mut names = early_names;
+    names.extend(late_names);
 
     let mut dms = Vec::new();
-    for ((id, user), (chan, messages)) in ims.into_iter().zip(reads) {
+    for (id, user) in &ims {
+        let Some((chan, messages)) = reads.remove(id) else {
+            continue;
+        };
         let (count, msgs) = unread_part(&chan, messages, &my_id);
         if msgs.is_empty() {
             continue;
@@ -528,9 +600,9 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
             .map(|m| shape_message(m, &BTreeMap::new()))
             .collect();
         dms.push(DirectMessages {
-            channel_id: id,
-            user_name: names.get(&user).cloned(),
-            user,
+            channel_id: id.clone(),
+            user_name: names.get(user).cloned(),
+            user: user.clone(),
             unread,
             omitted: unread - shown.len() as u64,
             messages: shown,
@@ -542,6 +614,10 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
             m.user_name = Some(n.clone());
         }
     }
+    api.remember(&UnreadHints {
+        user_id: my_id.clone(),
+        direct_conversations: ims,
+    });
     Ok(Unread {
         user_id: my_id,
         direct_messages: dms,
