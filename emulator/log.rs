@@ -97,6 +97,7 @@ fn model_summary(body: &[u8]) -> Option<Value> {
         "model": v.get("model"),
         "messages": v.get("messages"),
         "tools": tools,
+        "tool_choice": v.get("tool_choice"),
         "stream": v.get("stream").and_then(Value::as_bool).unwrap_or(false),
     }))
 }

@@ -23,19 +23,28 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
   devcontext-emulator --port 0 > "$envfile" &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q '^$' "$envfile" 2>/dev/null && break; sleep 0.05; done
+  user_model=${OPENAI_BASE_URL:-}
   set -a; source <(grep '=' "$envfile"); set +a
+  [[ -n "$user_model" ]] && export OPENAI_BASE_URL=$user_model
   # The emulator's sign-in pages approve by themselves: the "browser" just follows redirects.
   browser=$(mktemp); printf '#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 "$1" &\n' > "$browser"; chmod +x "$browser"
   export BROWSER=$browser DEVCONTEXT_CALLBACK_PORT=0 DEVCONTEXT_CREDENTIAL_STORE=${DEVCONTEXT_CREDENTIAL_STORE:-file}
-  # A real local model when `scripts/model.sh install` has run, else the emulator's scripted one.
-  if [[ -x .ci/cache/llm/bin/python && -s .ci/cache/qwen2.5-coder-0.5b.gguf ]]; then
+  # The emulator's scripted model, unless OPENAI_BASE_URL names one, or
+  # DEVCONTEXT_DEMO_MODEL=local asks for the small local model (scripts/model.sh install).
+  if [[ -z "$user_model" && "${DEVCONTEXT_DEMO_MODEL:-}" == local ]]; then
+    if [[ ! -x .ci/cache/llm/bin/python || ! -s .ci/cache/qwen2.5-coder-0.5b.gguf ]]; then
+      echo "error: the local model is not installed (hint: run scripts/model.sh install)" >&2
+      exit 2
+    fi
     echo "== starting the local model (Qwen2.5-Coder 0.5B, llama.cpp)" >&2
     shared=${DEVCONTEXT_SHARED:-$root/../shared}
     LLM_VERBOSITY=0 LLM_CHAT_TEMPLATE_FILE=$shared/tools/qwen2.5-fenced-tools.jinja \
       .ci/cache/llm/bin/python "$shared/tools/llm-server.py" .ci/cache/qwen2.5-coder-0.5b.gguf 39469 local >/dev/null 2>&1 &
     pids+=($!)
     for _ in $(seq 1 600); do curl -sf http://127.0.0.1:39469/health >/dev/null && break; sleep 0.2; done
-    export OPENAI_BASE_URL=http://127.0.0.1:39469/v1 DEVCONTEXT_MODEL=local
+    # Small models call one tool per step: room for every tool, and no sampling noise.
+    export OPENAI_BASE_URL=http://127.0.0.1:39469/v1 DEVCONTEXT_MODEL=local \
+      DEVCONTEXT_MAX_STEPS=${DEVCONTEXT_MAX_STEPS:-16} DEVCONTEXT_MODEL_TEMPERATURE=0
   fi
   echo "   state in $DEVCONTEXT_HOME" >&2
 fi

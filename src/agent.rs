@@ -13,7 +13,8 @@
 //! This module never prints: progress and the streamed answer go to an
 //! [`Observer`] that the command supplies.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -27,8 +28,9 @@ use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContent,
     ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, ChatCompletionTool,
-    ChatCompletionTools, CompletionUsage, CreateChatCompletionRequest,
-    CreateChatCompletionStreamResponse, FunctionCall, FunctionObject,
+    ChatCompletionToolChoiceOption, ChatCompletionTools, CompletionUsage,
+    CreateChatCompletionRequest, CreateChatCompletionStreamResponse, FunctionCall, FunctionObject,
+    ToolChoiceOptions,
 };
 use chrono::{DateTime, Local, Utc};
 use futures::StreamExt;
@@ -94,7 +96,7 @@ pub struct ToolCallRecord {
     pub tool: String,
     /// The arguments as parsed, or the raw text when they were not valid JSON.
     pub arguments: Value,
-    /// granted, denied, not_connected or error.
+    /// granted, denied, not_connected, error, or repeated (already made in this run; not run again).
     pub decision: String,
     pub duration_ms: u64,
     pub error: Option<String>,
@@ -159,12 +161,14 @@ pub struct ModelSettings {
     pub name: Option<String>,
     pub max_steps: u32,
     pub timeout: Duration,
+    pub temperature: Option<f32>,
 }
 
 /// A connected model endpoint.
 pub struct Model {
     client: Client<OpenAIConfig>,
     pub name: String,
+    temperature: Option<f32>,
 }
 
 impl Model {
@@ -183,7 +187,7 @@ impl Model {
         };
         let base = net::secure_url(base, "model base URL (OPENAI_BASE_URL)")?;
         let base_text = base.as_str().trim_end_matches('/').to_string();
-        let http = net::client(settings.timeout, true)?;
+        let http = net::streaming_client(settings.timeout)?;
         let key = settings.api_key.clone().unwrap_or_default();
         let config = OpenAIConfig::new()
             .with_api_base(base_text)
@@ -193,7 +197,11 @@ impl Model {
             Some(n) if !n.is_empty() => n.to_string(),
             _ => first_model(&http, &base, &key, audit).await?,
         };
-        Ok(Model { client, name })
+        Ok(Model {
+            client,
+            name,
+            temperature: settings.temperature,
+        })
     }
 }
 
@@ -379,8 +387,32 @@ struct CallOutcome {
     record: ToolCallRecord,
 }
 
+/// The largest argument text a tool call may have: room for the longest
+/// GitHub comment (65,536 characters) even when every one is escaped.
+pub const MAX_ARGUMENT_BYTES: usize = 512 * 1024;
+
+/// At most `max` bytes of `text` (cut on a character boundary, "…" added).
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Parses a model's argument text: empty means `{}`; anything but a JSON object is refused.
-fn parse_arguments(text: &str) -> std::result::Result<Value, String> {
+/// The tool then parses and validates the object ([`tools::validate`], done
+/// again by [`tools::execute`]). Outside input: never panics (fuzzed as `tool_args`).
+pub fn parse_arguments(text: &str) -> std::result::Result<Value, String> {
+    if text.len() > MAX_ARGUMENT_BYTES {
+        return Err(format!(
+            "the arguments are too large ({} bytes; at most {MAX_ARGUMENT_BYTES})",
+            text.len()
+        ));
+    }
     if text.trim().is_empty() {
         return Ok(json!({}));
     }
@@ -414,6 +446,15 @@ pub fn decision_for(e: &Error) -> &'static str {
     }
 }
 
+/// What makes two calls the same: the function name and the arguments,
+/// canonical when they are JSON (keys sorted, spacing dropped).
+fn call_key(call: &PartialCall) -> String {
+    let args = serde_json::from_str::<Value>(&call.arguments)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| call.arguments.trim().to_string());
+    format!("{}\u{0}{args}", call.name)
+}
+
 /// The tool message content for an error.
 fn error_content(message: &str, hint: Option<&str>) -> Value {
     let mut v = json!({ "error": message });
@@ -428,9 +469,10 @@ fn model_error(e: OpenAIError) -> (Error, Option<u16>) {
     match e {
         OpenAIError::ApiError(r) => {
             let status = r.status_code.as_u16();
+            // The endpoint's own text, masked: it may echo the key or a token.
             let message = format!(
                 "the model endpoint answered HTTP {status}: {}",
-                r.api_error.message
+                crate::redact::redact(&r.api_error.message)
             );
             let hint = match status {
                 401 | 403 => "check OPENAI_API_KEY",
@@ -446,6 +488,44 @@ fn model_error(e: OpenAIError) -> (Error, Option<u16>) {
             let status = e.status().map(|s| s.as_u16());
             (net::transport_error(&e, "the model"), status)
         }
+        // Some servers send errors that async-openai cannot read (llama.cpp's
+        // numeric `code`): take the message from the body ourselves.
+        OpenAIError::JSONDeserialize(_, body) => {
+            let error = serde_json::from_str::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").cloned());
+            let message = error
+                .as_ref()
+                .and_then(|e| e.get("message").or(Some(e)))
+                .and_then(Value::as_str)
+                .map(|m| crate::providers::truncate(&crate::redact::redact(m), 300));
+            match message {
+                Some(m) => (
+                    Error::upstream(format!("the model endpoint refused the request: {m}"))
+                        .with_hint(
+                            "if the conversation outgrew the model's context, ask a narrower \
+                             question or use a model with a larger context",
+                        ),
+                    error
+                        .and_then(|e| e.get("code").and_then(Value::as_u64))
+                        .and_then(|c| u16::try_from(c).ok()),
+                ),
+                None => (
+                    Error::upstream(
+                        "the model endpoint sent an answer that is not an OpenAI chat completion",
+                    )
+                    .with_hint("check that OPENAI_BASE_URL points to an OpenAI-compatible /v1 API"),
+                    None,
+                ),
+            }
+        }
+        OpenAIError::StreamError(e) => (
+            Error::upstream(format!("the model's answer broke off: {e}")).with_hint(
+                "the model server stopped or fell silent for longer than DEVCONTEXT_TIMEOUT_SECS \
+                 (default 30); check it, or raise the timeout",
+            ),
+            None,
+        ),
         other => (
             Error::upstream(format!(
                 "the model endpoint sent something unexpected: {other}"
@@ -499,9 +579,17 @@ impl Agent<'_> {
             .into(),
         ];
         let mut next_id = 0usize;
+        // Every call made so far (tool and canonical arguments) and its step:
+        // small models tend to ask again for what they already have.
+        let mut made: HashMap<String, u32> = HashMap::new();
+        // After a step of nothing but repeats the model is asked to answer
+        // with the results it has (tool_choice "none").
+        let mut answer_now = false;
         for step in 1..=self.max_steps {
             report.steps = step;
-            let reply = self.request(step, &messages, &tools, report).await?;
+            let reply = self
+                .request(step, &messages, &tools, answer_now, report)
+                .await?;
             if reply.calls.is_empty() {
                 report.answer = reply.content;
                 return Ok(());
@@ -532,7 +620,13 @@ impl Agent<'_> {
                                         id: id.clone(),
                                         function: FunctionCall {
                                             name: c.name.clone(),
-                                            arguments: c.arguments.clone(),
+                                            // Oversized arguments are refused; echoing them would
+                                            // resend them with every later request.
+                                            arguments: if c.arguments.len() > MAX_ARGUMENT_BYTES {
+                                                "{}".into()
+                                            } else {
+                                                c.arguments.clone()
+                                            },
                                         },
                                     },
                                 )
@@ -546,11 +640,20 @@ impl Agent<'_> {
             let runs = calls.iter().map(|(_, c)| {
                 let id = next_id;
                 next_id += 1;
-                self.call_tool(step, id, c)
+                let repeat = match made.entry(call_key(c)) {
+                    Entry::Occupied(first) => Some(*first.get()),
+                    Entry::Vacant(slot) => {
+                        slot.insert(step);
+                        None
+                    }
+                };
+                self.call_tool(step, id, c, repeat)
             });
             let outcomes = futures::future::join_all(runs).await;
+            answer_now = true;
             for ((id, _), outcome) in calls.iter().zip(outcomes) {
                 let outcome = outcome?;
+                answer_now &= outcome.record.decision == "repeated";
                 messages.push(
                     ChatCompletionRequestToolMessage {
                         content: ChatCompletionRequestToolMessageContent::Text(
@@ -579,12 +682,17 @@ impl Agent<'_> {
         step: u32,
         messages: &[ChatCompletionRequestMessage],
         tools: &[ChatCompletionTools],
+        answer_now: bool,
         report: &mut RunReport,
     ) -> Result<Reply> {
         let request = CreateChatCompletionRequest {
             model: self.model.name.clone(),
             messages: messages.to_vec(),
             tools: Some(tools.to_vec()),
+            temperature: self.model.temperature,
+            tool_choice: answer_now.then_some(ChatCompletionToolChoiceOption::Mode(
+                ToolChoiceOptions::None,
+            )),
             stream: Some(true),
             stream_options: Some(ChatCompletionStreamOptions {
                 include_usage: Some(true),
@@ -644,8 +752,15 @@ impl Agent<'_> {
     }
 
     /// Runs one tool call; every failure becomes a tool result for the model,
-    /// except a lost login (exit 3), which ends the run.
-    async fn call_tool(&self, step: u32, id: usize, call: &PartialCall) -> Result<CallOutcome> {
+    /// except a lost login (exit 3), which ends the run. A call the run
+    /// already made (`repeat`: its step) is not run again.
+    async fn call_tool(
+        &self,
+        step: u32,
+        id: usize,
+        call: &PartialCall,
+        repeat: Option<u32>,
+    ) -> Result<CallOutcome> {
         let spec = tools::find_function(&call.name);
         let parsed = parse_arguments(&call.arguments);
         let mut record = ToolCallRecord {
@@ -656,7 +771,7 @@ impl Agent<'_> {
                 .unwrap_or_else(|| call.name.clone()),
             arguments: parsed
                 .clone()
-                .unwrap_or_else(|_| Value::String(call.arguments.clone())),
+                .unwrap_or_else(|_| Value::String(clip(&call.arguments, 2000))),
             decision: "error".into(),
             duration_ms: 0,
             error: None,
@@ -665,8 +780,16 @@ impl Agent<'_> {
         };
         self.observer.tool_started(id, &record);
         let started = Instant::now();
-        let content = match (spec, parsed) {
-            (None, _) => {
+        let content = match (spec, parsed, repeat) {
+            (_, _, Some(first)) => {
+                let message = format!("the same call was already made in step {first}");
+                let hint = "use its result above; answer once you have what you need";
+                record.decision = "repeated".into();
+                record.error = Some(message.clone());
+                record.hint = Some(hint.into());
+                error_content(&message, Some(hint))
+            }
+            (None, _, None) => {
                 let names: Vec<String> = TOOLS.iter().map(|t| t.function_name()).collect();
                 let message = format!("unknown tool '{}'", call.name);
                 let hint = format!("call one of: {}", names.join(", "));
@@ -674,13 +797,13 @@ impl Agent<'_> {
                 record.hint = Some(hint.clone());
                 error_content(&message, Some(&hint))
             }
-            (Some(_), Err(message)) => {
+            (Some(_), Err(message), None) => {
                 let hint = "send the arguments as one JSON object matching the tool's parameters";
                 record.error = Some(message.clone());
                 record.hint = Some(hint.into());
                 error_content(&message, Some(hint))
             }
-            (Some(spec), Ok(args)) => match self.runner.execute(spec, args).await {
+            (Some(spec), Ok(args), None) => match self.runner.execute(spec, args).await {
                 Ok(out) => {
                     record.decision = "granted".into();
                     record.summary = Some(out.summary);
@@ -688,10 +811,12 @@ impl Agent<'_> {
                 }
                 Err(e) if e.kind == ExitCode::LoginRequired => return Err(e),
                 Err(e) => {
+                    // Messages can quote what the model sent: keep them short.
+                    let message = clip(&e.message, 2000);
                     record.decision = decision_for(&e).into();
-                    record.error = Some(e.message.clone());
+                    record.error = Some(message.clone());
                     record.hint = e.hint.clone();
-                    error_content(&e.message, e.hint.as_deref())
+                    error_content(&message, e.hint.as_deref())
                 }
             },
         };
@@ -779,6 +904,9 @@ mod tests {
         );
         assert!(parse_arguments("[1]").unwrap_err().contains("an array"));
         assert!(parse_arguments("\"x\"").unwrap_err().contains("a string"));
+        let huge = format!("{{\"repo\":\"{}\"}}", "a".repeat(MAX_ARGUMENT_BYTES));
+        assert!(parse_arguments(&huge).unwrap_err().contains("too large"));
+        assert_eq!(clip("héllo", 2), "h…");
     }
 
     #[test]

@@ -59,6 +59,24 @@ pub fn auth0_base(domain: &str) -> Result<Url> {
 /// Builds an HTTP client with the given timeout. `follow_redirects` is false
 /// for every client that talks to token endpoints.
 pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Client> {
+    build(
+        builder(follow_redirects)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10))),
+    )
+}
+
+/// A client for answers that stream for as long as they need (the model's):
+/// no limit on the whole response, only on `idle` seconds of silence.
+pub fn streaming_client(idle: Duration) -> Result<reqwest::Client> {
+    build(
+        builder(true)
+            .read_timeout(idle)
+            .connect_timeout(idle.min(Duration::from_secs(10))),
+    )
+}
+
+fn builder(follow_redirects: bool) -> reqwest::ClientBuilder {
     install_crypto();
     let redirects = if follow_redirects {
         reqwest::redirect::Policy::custom(|attempt| {
@@ -77,10 +95,12 @@ pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Clie
         reqwest::redirect::Policy::none()
     };
     reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
         .redirect(redirects)
         .user_agent(concat!("devcontext/", env!("CARGO_PKG_VERSION")))
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
+    builder
         .build()
         .map_err(|e| Error::general(format!("cannot build the HTTP client: {e}")))
 }

@@ -56,6 +56,7 @@ pub fn outcome(call: &ToolCallRecord) -> String {
         "denied" if error.starts_with("blocked") => error.to_string(),
         "denied" => format!("blocked: {error}"),
         "not_connected" => "not connected".into(),
+        "repeated" => format!("skipped: {error}"),
         _ => format!("error: {error}"),
     }
 }

@@ -357,3 +357,91 @@ fn no_model_endpoint_is_a_usage_error_with_a_hint() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("OPENAI_BASE_URL"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_call_already_made_is_not_run_again() {
+    let env = Env::connected();
+    env.script(json!([
+        {"tool_calls": [call("github_review_requests", r#"{"limit": 5, "repo": null}"#)]},
+        // The same call again (keys in another order, other spacing), and the
+        // same call twice within one step.
+        {"tool_calls": [
+            call("github_review_requests", r#"{"repo":null,"limit":5}"#),
+            call("calendar_today", "{}"),
+            call("calendar_today", "{ }"),
+        ]},
+        // Nothing but a repeat: the next request takes the tools away.
+        {"tool_calls": [call("calendar_today", "{}")]},
+        {"content": "Done."}
+    ]));
+    env.clear_requests();
+    let r = env.ask_json(&["Brief me"]);
+    assert_eq!(r["answer"], "Done.");
+    let decisions: Vec<(&str, &str)> = r["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["tool"].as_str().unwrap(), c["decision"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("github.review_requests", "granted"),
+            ("github.review_requests", "repeated"),
+            ("calendar.today", "granted"),
+            ("calendar.today", "repeated"),
+            ("calendar.today", "repeated"),
+        ]
+    );
+    let choices: Vec<Value> = env
+        .model_requests()
+        .iter()
+        .map(|m| m["tool_choice"].clone())
+        .collect();
+    assert_eq!(
+        choices,
+        [json!(null), json!(null), json!(null), json!("none")]
+    );
+    let repeated = &r["tool_calls"][1];
+    assert!(
+        repeated["error"].as_str().unwrap().contains("step 1"),
+        "{repeated}"
+    );
+    // The model is told, and the provider was asked once.
+    let last = env.model_requests().pop().unwrap();
+    let told = tool_messages(&last);
+    assert!(told[1]["error"].as_str().unwrap().contains("already made"));
+    let searches = env
+        .requests()
+        .iter()
+        .filter(|e| e["path"] == "/github/search/issues")
+        .count();
+    assert_eq!(searches, 1);
+}
+
+#[test]
+fn a_model_server_error_in_a_foreign_shape_is_one_clear_line() {
+    // llama.cpp answers an over-long conversation with a numeric `code`,
+    // which the OpenAI client library cannot read on its own.
+    let env = Env::bare();
+    env.fault(json!({
+        "path_prefix": "/v1/chat/completions",
+        "status": 400,
+        "body": r#"{"error":{"code":400,"message":"request (8903 tokens) exceeds the available context size (8192 tokens), try increasing it","type":"exceed_context_size_error"}}"#,
+        "content_type": "application/json"
+    }));
+    let out = env.ask(&["Hello"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("the model endpoint refused the request: request (8903 tokens) exceeds"),
+        "{err}"
+    );
+    assert!(err.contains("larger context"), "{err}");
+    assert!(!err.contains("deserialize"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{err}"
+    );
+}

@@ -51,8 +51,10 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
         api_key: app.settings.model_api_key.clone(),
         name: app.settings.model_name.clone(),
         max_steps: app.settings.max_steps,
-        // Local models on a CPU are slow: never less than two minutes per request.
+        // Local models on a CPU can think for a while before the first token:
+        // never less than two minutes of silence before giving up.
         timeout: Duration::from_secs(app.settings.timeout_secs.max(120)),
+        temperature: app.settings.model_temperature,
     };
     let broker = session::open_broker(app, "ask", Arc::new(Policy::detect(args.yes)))?;
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
