@@ -457,7 +457,8 @@ async fn set_latency(AxState(app): S, body: Bytes) -> Response {
         Err(e) => return bad(&format!("invalid latency rule: {e}")),
     };
     let mut st = app.lock();
-    st.latency.retain(|l| l.path_prefix != rule.path_prefix);
+    st.latency
+        .retain(|l| l.path_prefix != rule.path_prefix || l.after != rule.after);
     if rule.ms > 0 {
         st.latency.push(rule);
     }

@@ -1,7 +1,9 @@
 //! Fault-injection and latency middleware: matching requests get a canned
 //! answer (429 with Retry-After, 5xx, HTML, truncated or huge bodies) or an
 //! added delay. The delay is a `tokio::time::sleep` taken after the state
-//! lock is released, so concurrent requests are delayed concurrently.
+//! lock is released, so concurrent requests are delayed concurrently. A rule
+//! with `after` delays the answer once the request was handled instead (the
+//! server has acted; a client killed meanwhile never hears of it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,18 +53,22 @@ pub async fn inject(AxState(app): AxState<Arc<App>>, req: Request, next: Next) -
         return next.run(req).await;
     }
     let method = req.method().as_str().to_string();
-    let (delay_ms, fault) = {
+    let (delay_ms, after_ms, fault) = {
         let mut st = app.lock();
-        let mut delay: u64 = st
-            .latency
-            .iter()
-            .filter(|l| {
-                l.path_prefix
-                    .as_ref()
-                    .is_none_or(|p| path.starts_with(p.as_str()))
-            })
-            .map(|l| l.ms)
-            .sum();
+        let matching = |after: bool| -> u64 {
+            st.latency
+                .iter()
+                .filter(|l| {
+                    l.after == after
+                        && l.path_prefix
+                            .as_ref()
+                            .is_none_or(|p| path.starts_with(p.as_str()))
+                })
+                .map(|l| l.ms)
+                .sum()
+        };
+        let mut delay = matching(false);
+        let after = matching(true);
         let fault = st
             .faults
             .iter_mut()
@@ -80,13 +86,17 @@ pub async fn inject(AxState(app): AxState<Arc<App>>, req: Request, next: Next) -
         if let Some(f) = &fault {
             delay += f.latency_ms.unwrap_or(0);
         }
-        (delay, fault)
+        (delay, after, fault)
     };
     if delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     }
-    match fault {
+    let response = match fault {
         Some(f) => fault_response(&f),
         None => next.run(req).await,
+    };
+    if after_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(after_ms)).await;
     }
+    response
 }

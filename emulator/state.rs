@@ -363,6 +363,10 @@ pub struct LatencyRule {
     pub ms: u64,
     #[serde(default)]
     pub path_prefix: Option<String>,
+    /// Delay the answer after the request was handled (the server has acted,
+    /// e.g. rotated a refresh token, and the client has not heard yet).
+    #[serde(default)]
+    pub after: bool,
 }
 
 /// A message posted through the fake Slack API.

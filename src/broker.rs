@@ -206,30 +206,35 @@ impl Broker {
     /// Step 1, the gate: the permission check (and, for writes, approval),
     /// audited whatever the answer. Returns an error (exit 7) on denial.
     pub fn gate(&self, call: &CallInfo) -> Result<()> {
-        let verdict = perms::check(
-            &self.permissions,
-            call.service,
-            &call.tool,
-            call.access,
-            self.clock.now_ms(),
-        );
-        let event = NewEvent::new(
-            Action::PermissionCheck,
-            if matches!(verdict, Verdict::Deny { .. }) {
-                Decision::Denied
-            } else {
-                Decision::Granted
-            },
-        )
-        .service(call.service.as_str())
-        .tool(call.full_name())
-        .reason(format!(
-            "{} {}: {}",
-            call.access,
-            call.full_name(),
-            verdict.reason()
-        ));
-        self.audit.append(event)?;
+        // The rule is read while the audit store's write lock is held, so a
+        // concurrent `perms revoke` lands wholly before or after this decision
+        // in the chain, never between the read and its event.
+        let (_, verdict) = self.audit.append_with(|| {
+            let verdict = perms::check(
+                &self.permissions,
+                call.service,
+                &call.tool,
+                call.access,
+                self.clock.now_ms(),
+            );
+            let event = NewEvent::new(
+                Action::PermissionCheck,
+                if matches!(verdict, Verdict::Deny { .. }) {
+                    Decision::Denied
+                } else {
+                    Decision::Granted
+                },
+            )
+            .service(call.service.as_str())
+            .tool(call.full_name())
+            .reason(format!(
+                "{} {}: {}",
+                call.access,
+                call.full_name(),
+                verdict.reason()
+            ));
+            (event, verdict)
+        })?;
         match verdict {
             Verdict::Allow { .. } => Ok(()),
             Verdict::Deny { .. } => Err(Error::from(&verdict)),
@@ -461,7 +466,11 @@ impl ApiClient<'_> {
                 }
             };
             let event = event.http_status(status.as_u16());
-            let failure = errors.interpret(status, &headers, &body);
+            // Provider error text may echo what it was sent (the token too): every
+            // provider's errors pass here, so mask credential-shaped text once.
+            let failure = errors
+                .interpret(status, &headers, &body)
+                .map(Error::redacted);
             let Some(error) = failure else {
                 self.broker.audit.append(event)?;
                 return Ok(ApiResponse {
@@ -534,17 +543,25 @@ impl ApiClient<'_> {
             }
             bytes.extend_from_slice(&chunk);
         }
-        if bytes.is_empty() {
-            return Ok((status, headers, Value::Null));
-        }
-        match serde_json::from_slice(&bytes) {
-            Ok(v) => Ok((status, headers, v)),
-            Err(_) if !status.is_success() => Ok((status, headers, Value::Null)),
-            Err(e) => Err(Error::upstream(format!(
-                "{what}: the answer (HTTP {status}) is not valid JSON ({e})"
-            ))
-            .with_hint("the API or a proxy in between sent something unexpected; retry later")),
-        }
+        let body = read_body(&what, status, &bytes)?;
+        Ok((status, headers, body))
+    }
+}
+
+/// A provider answer's body as JSON: empty is null, and so is a failure's
+/// body that is not JSON (the status tells enough); a 2xx that is not JSON
+/// is an error. Outside input: never panics.
+pub fn read_body(what: &str, status: StatusCode, bytes: &[u8]) -> Result<Value> {
+    if bytes.is_empty() {
+        return Ok(Value::Null);
+    }
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(_) if !status.is_success() => Ok(Value::Null),
+        Err(e) => Err(Error::upstream(format!(
+            "{what}: the answer (HTTP {status}) is not valid JSON ({e})"
+        ))
+        .with_hint("the API or a proxy in between sent something unexpected; retry later")),
     }
 }
 

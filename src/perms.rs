@@ -229,10 +229,14 @@ pub struct PermissionStore {
 impl PermissionStore {
     /// Opens for changes (creates the file if needed).
     pub fn open(path: &Path) -> Result<PermissionStore> {
-        let conn =
-            db::open(path, Mode::ReadWrite, CHANGE_BUSY_TIMEOUT, MIGRATIONS).map_err(|e| {
-                e.with_hint("check the permission store's folder and file, or set DEVCONTEXT_HOME")
-            })?;
+        let conn = db::open(path, Mode::ReadWrite, CHANGE_BUSY_TIMEOUT, MIGRATIONS).map_err(
+            |e| match e.hint {
+                Some(_) => e,
+                None => e.with_hint(
+                    "check the permission store's folder and file, or set DEVCONTEXT_HOME",
+                ),
+            },
+        )?;
         Ok(PermissionStore { conn })
     }
 
@@ -295,6 +299,10 @@ impl PermissionStore {
                 params![key, access.as_str(), effect_str, expires_at_ms, now_ms],
             )?;
             Ok(true)
+        })
+        .map_err(|e| {
+            let path = Path::new(self.conn.path().unwrap_or("permissions.db"));
+            db::explain(path, "cannot change the permission store", &e)
         })?;
         Ok(changed)
     }

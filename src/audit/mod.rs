@@ -253,8 +253,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 impl AuditLog {
     /// Opens (creating if needed) the store for appending and reading.
     pub fn open(path: &Path, run: RunContext, clock: Clock) -> Result<AuditLog> {
-        let conn = db::open(path, Mode::ReadWrite, BUSY_TIMEOUT, MIGRATIONS)
-            .map_err(|e| e.with_hint("check the audit store's folder, or set DEVCONTEXT_HOME"))?;
+        let conn =
+            db::open(path, Mode::ReadWrite, BUSY_TIMEOUT, MIGRATIONS).map_err(|e| {
+                match e.hint {
+                    Some(_) => e,
+                    None => e.with_hint("check the audit store's folder, or set DEVCONTEXT_HOME"),
+                }
+            })?;
+        // `-v` names the run, so its events can be found with `audit --run`.
+        tracing::debug!("audit run {} ({})", run.run_id, run.command);
         Ok(AuditLog {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -288,24 +295,35 @@ impl AuditLog {
     /// Appends one event, chained to the last; returns its id.
     /// Free text is passed through [`redact`] so that no secret is stored.
     pub fn append(&self, event: NewEvent) -> Result<i64> {
+        self.append_with(|| (event, ())).map(|(id, ())| id)
+    }
+
+    /// Appends the event `decide` returns, running `decide` while this store's
+    /// write lock is held. Whatever `decide` reads or changes (a permission
+    /// rule) is then ordered in the chain exactly like its event: no other
+    /// process can append in between. Returns the event's id and `decide`'s value.
+    pub fn append_with<T>(&self, decide: impl FnOnce() -> (NewEvent, T)) -> Result<(i64, T)> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let ts_ms = self.clock.now_ms();
         let run = &self.run;
-        let mut row = Row {
-            id: 0,
-            ts_ms,
-            run_id: run.run_id.clone(),
-            command: run.command.clone(),
-            service: event.service,
-            tool: event.tool,
-            action: event.action.as_str().to_string(),
-            endpoint: event.endpoint.map(|e| redact(&e)),
-            decision: event.decision.as_str().to_string(),
-            reason: event.reason.map(|r| redact(&r)),
-            http_status: event.http_status.map(i64::from),
-            duration_ms: event.duration_ms.map(|d| d as i64),
-        };
         db::immediate(&mut conn, |tx| {
+            // A write that changes nothing fails on a read-only store before
+            // `decide` acts (a permission change must not happen unaudited).
+            tx.execute("UPDATE events SET id = id WHERE 0", [])?;
+            let (event, value) = decide();
+            let mut row = Row {
+                id: 0,
+                ts_ms: self.clock.now_ms(),
+                run_id: run.run_id.clone(),
+                command: run.command.clone(),
+                service: event.service,
+                tool: event.tool,
+                action: event.action.as_str().to_string(),
+                endpoint: event.endpoint.map(|e| redact(&e)),
+                decision: event.decision.as_str().to_string(),
+                reason: event.reason.map(|r| redact(&r)),
+                http_status: event.http_status.map(i64::from),
+                duration_ms: event.duration_ms.map(|d| d as i64),
+            };
             let (last_id, prev_hash) = last_link(tx)?;
             row.id = last_id + 1;
             let hash = chain::hash(&prev_hash, &row);
@@ -330,27 +348,29 @@ impl AuditLog {
                     hash
                 ],
             )?;
-            Ok(row.id)
+            Ok((row.id, value))
         })
         .map_err(|e| {
-            Error::general(format!(
-                "cannot append to the audit store {}: {e}",
-                self.path.display()
-            ))
-            .with_hint("nothing was done without its audit record; check the disk and retry")
+            let e = db::explain(&self.path, "cannot append to the audit store", &e);
+            let what = e
+                .hint
+                .clone()
+                .unwrap_or_else(|| "check the disk and retry".into());
+            Error::general(e.message)
+                .with_hint(format!("{what}; nothing was done without its audit record"))
         })
     }
 
     /// Streams events matching `filter`, newest first, into `sink`.
     pub fn query(&self, filter: &Filter, sink: impl FnMut(Event) -> Result<()>) -> Result<u64> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        query::run(&conn, filter, sink)
+        query::run(&conn, filter, sink).map_err(|e| db::read_error(&self.path, e))
     }
 
     /// Recomputes the whole chain.
     pub fn verify(&self) -> Result<VerifyReport> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        query::verify(&conn)
+        query::verify(&conn).map_err(|e| db::read_error(&self.path, e))
     }
 
     /// Deletes the oldest events, up to the first one at or after `before_ms`,

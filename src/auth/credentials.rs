@@ -228,6 +228,7 @@ impl CredentialStore {
 
     fn write_file(&self, mine: &BTreeMap<String, String>) -> Result<()> {
         create_private_dir(&self.dir)?;
+        self.remove_stale_temp_files();
         let path = self.file_path();
         // Keep other tenants' entries; replace this tenant's.
         let existing = std::fs::read_to_string(&path).unwrap_or_default();
@@ -258,6 +259,22 @@ impl CredentialStore {
             let _ = dir.sync_all();
         }
         Ok(())
+    }
+
+    /// Removes temporary files of writers killed between writing and renaming
+    /// them: they hold secrets (perhaps one the user has since logged out of).
+    /// Called under the lock, so no live writer owns one.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".credentials.") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 

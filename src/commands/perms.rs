@@ -117,25 +117,26 @@ fn list(app: &App, json: bool) -> Result<()> {
 fn change(app: &App, change: Change, json: bool) -> Result<()> {
     let audit = app.audit("perms")?;
     let mut store = PermissionStore::open(&app.paths.permissions_db())?;
-    let outcome = store.apply(&change, app.clock.now_ms());
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            audit.append(
-                NewEvent::new(Action::PermissionChange, Decision::Error)
-                    .service(change.subject.service.as_str())
-                    .reason(format!("{}: {}", change.subject, e.message)),
-            )?;
-            return Err(e);
+    // Applied under the audit store's write lock: no decision can be recorded
+    // between the new rule and its permission_change event (broker::gate).
+    let (_, outcome) = audit.append_with(|| match store.apply(&change, app.clock.now_ms()) {
+        Ok(outcome) => {
+            let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
+                .service(change.subject.service.as_str())
+                .reason(outcome.message.clone());
+            if change.subject.tool.is_some() {
+                event = event.tool(change.subject.key());
+            }
+            (event, Ok(outcome))
         }
-    };
-    let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
-        .service(change.subject.service.as_str())
-        .reason(outcome.message.clone());
-    if change.subject.tool.is_some() {
-        event = event.tool(change.subject.key());
-    }
-    audit.append(event)?;
+        Err(e) => (
+            NewEvent::new(Action::PermissionChange, Decision::Error)
+                .service(change.subject.service.as_str())
+                .reason(format!("{}: {}", change.subject, e.message)),
+            Err(e),
+        ),
+    })?;
+    let outcome = outcome?;
     if json {
         output::print_json(&outcome)
     } else {
@@ -159,28 +160,31 @@ fn check(app: &App, subject: &str, write: bool, json: bool) -> Result<()> {
         (None, false) => Access::Read,
     };
     let tool = subject.tool.clone().unwrap_or_else(|| "*".into());
-    let verdict = perms::check(
-        &app.paths.permissions_db(),
-        subject.service,
-        &tool,
-        access,
-        app.clock.now_ms(),
-    );
     let audit = app.audit("perms check")?;
-    let mut event = NewEvent::new(
-        Action::PermissionCheck,
-        if verdict.is_allowed() {
-            Decision::Granted
-        } else {
-            Decision::Denied
-        },
-    )
-    .service(subject.service.as_str())
-    .reason(format!("{access} {subject}: {}", verdict.reason()));
-    if subject.tool.is_some() {
-        event = event.tool(subject.key());
-    }
-    audit.append(event)?;
+    // Read under the audit store's write lock, like the broker's gate.
+    let (_, verdict) = audit.append_with(|| {
+        let verdict = perms::check(
+            &app.paths.permissions_db(),
+            subject.service,
+            &tool,
+            access,
+            app.clock.now_ms(),
+        );
+        let mut event = NewEvent::new(
+            Action::PermissionCheck,
+            if verdict.is_allowed() {
+                Decision::Granted
+            } else {
+                Decision::Denied
+            },
+        )
+        .service(subject.service.as_str())
+        .reason(format!("{access} {subject}: {}", verdict.reason()));
+        if subject.tool.is_some() {
+            event = event.tool(subject.key());
+        }
+        (event, verdict)
+    })?;
     if json {
         output::print_json(&CheckReport {
             subject: subject.key(),
