@@ -335,6 +335,12 @@ fn chunk(id: &str, created: i64, model: &str, delta: Value, finish: Value) -> St
     format!("data: {c}\n\n")
 }
 
+/// Small pieces like a real model streams, but at most ~256 of them, so a
+/// huge scripted turn (1 MB of arguments) streams in well under a second.
+fn piece_size(s: &str, small: usize) -> usize {
+    small.max(s.len() / 256)
+}
+
 fn pieces(s: &str, size: usize) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     chars.chunks(size).map(|c| c.iter().collect()).collect()
@@ -443,7 +449,7 @@ pub async fn chat(AxState(app): S, body: Bytes) -> Response {
         Value::Null,
     )];
     if let Some(c) = &reply.content {
-        for p in pieces(c, 12) {
+        for p in pieces(c, piece_size(c, 12)) {
             events.push(chunk(
                 &id,
                 created,
@@ -462,7 +468,7 @@ pub async fn chat(AxState(app): S, body: Bytes) -> Response {
                                    "function": {"name": t.name, "arguments": ""}}]}),
             Value::Null,
         ));
-        for p in pieces(&t.arguments, 8) {
+        for p in pieces(&t.arguments, piece_size(&t.arguments, 8)) {
             events.push(chunk(
                 &id,
                 created,

@@ -176,7 +176,7 @@ pub enum PermsCommand {
         /// A service (github, calendar, slack) or a tool (slack.post_message)
         subject: String,
         /// Let the grant lapse after this long (30m, 2h, 7d)
-        #[arg(long = "for", value_name = "DURATION")]
+        #[arg(long = "for", value_name = "DURATION", allow_hyphen_values = true)]
         duration: Option<String>,
         /// For a service: also allow its write tools without asking
         #[arg(long)]
@@ -208,7 +208,7 @@ pub struct AskArgs {
     #[arg(long)]
     pub model: Option<String>,
     /// Most model requests before giving up with exit 8 [default: 8]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub max_steps: Option<u32>,
     /// Print one JSON object (answer, model, steps, tool calls, usage, run id) instead of streaming
     #[arg(long)]
@@ -226,8 +226,9 @@ pub struct ToolCallArgs {
     /// github, calendar (or google), slack
     #[arg(required_unless_present = "help")]
     pub service: Option<String>,
-    /// The tool's name, as `devcontext tools` lists it (review_requests, post_message, ...)
-    #[arg(required_unless_present = "help")]
+    /// The tool's name, as `devcontext tools` lists it (review_requests, post_message, ...);
+    /// `SERVICE.TOOL` in one word works too (github.review_requests)
+    #[arg(allow_hyphen_values = true)]
     pub tool: Option<String>,
     /// The tool's own flags, from its argument schema (--limit 5, --repo acme/web,
     /// --channel general, --text "hi"); also --json, --yes, and --help for the tool's flags
@@ -266,16 +267,16 @@ pub struct AuditArgs {
     #[arg(long)]
     pub decision: Option<String>,
     /// Only events at or after this time (24h, 7d, 2026-11-01, RFC 3339)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub since: Option<String>,
     /// Only events before this time (same forms as --since)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub until: Option<String>,
     /// Only events of this run id
     #[arg(long)]
     pub run: Option<String>,
     /// At most this many events, newest first [default: 50; none for --ndjson]
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub limit: Option<u64>,
     /// Print a JSON array
     #[arg(long, conflicts_with = "ndjson")]
@@ -294,9 +295,104 @@ pub enum AuditCommand {
     #[command(after_help = "Example:\n  devcontext audit prune --before 90d")]
     Prune {
         /// Delete events before this time (90d, 2026-08-01, RFC 3339)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         before: String,
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+/// Turns clap's multi-line usage error into devcontext's one-line error with
+/// a hint: clap's tips and possible values, and the `--help` to read.
+pub fn usage_error(e: &clap::Error) -> crate::error::Error {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    usage_error_from(&e.render().to_string(), &args)
+}
+
+fn usage_error_from(rendered: &str, args: &[String]) -> crate::error::Error {
+    let mut lines = rendered.lines();
+    let mut message = lines
+        .next()
+        .unwrap_or("bad command line")
+        .trim()
+        .trim_start_matches("error:")
+        .trim()
+        .to_string();
+    let mut hints = Vec::new();
+    let mut in_first_block = true;
+    for line in lines {
+        let line = line.trim();
+        if line.is_empty() {
+            in_first_block = false;
+        } else if let Some(values) = line
+            .strip_prefix("[possible values:")
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            hints.push(format!("possible values:{values}"));
+        } else if let Some(tip) = line.strip_prefix("tip:") {
+            hints.push(tip.trim().to_string());
+        } else if in_first_block {
+            // Continuation of the message, e.g. the missing arguments' names.
+            message.push(' ');
+            message.push_str(line);
+        }
+    }
+    // The deepest subcommand named on the command line, for its --help.
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut path = vec!["devcontext".to_string()];
+    for arg in args {
+        let Some(sub) = command.find_subcommand(arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        command = sub;
+    }
+    hints.push(format!("run `{} --help`", path.join(" ")));
+    crate::error::Error::usage(message).with_hint(hints.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_with_a_hint() {
+        let e = usage_error_from(
+            "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\nUsage: devcontext status [OPTIONS]\n\nFor more information, try '--help'.\n",
+            &args(&["status", "--bogus"]),
+        );
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.message, "unexpected argument '--bogus' found");
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("to pass '--bogus' as a value, use '-- --bogus'; run `devcontext status --help`")
+        );
+        let e = usage_error_from(
+            "error: invalid value 'tcsh' for '<SHELL>'\n  [possible values: bash, zsh, fish, powershell]\n\n  tip: a similar value exists: 'zsh'\n\nFor more information, try '--help'.\n",
+            &args(&["completions", "tcsh"]),
+        );
+        assert_eq!(e.message, "invalid value 'tcsh' for '<SHELL>'");
+        let hint = e.hint.unwrap();
+        assert!(hint.contains("possible values: bash, zsh"), "{hint}");
+        assert!(
+            hint.ends_with("run `devcontext completions --help`"),
+            "{hint}"
+        );
+        let e = usage_error_from(
+            "error: the following required arguments were not provided:\n  <SUBJECT>\n\nUsage: devcontext perms revoke <SUBJECT>\n",
+            &args(&["perms", "revoke"]),
+        );
+        assert_eq!(
+            e.message,
+            "the following required arguments were not provided: <SUBJECT>"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("run `devcontext perms revoke --help`")
+        );
+    }
 }

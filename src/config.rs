@@ -135,6 +135,8 @@ pub struct ModelSection {
     pub base_url: Option<String>,
     pub name: Option<String>,
     pub max_steps: Option<u32>,
+    /// Sampling temperature sent to the model (0-2); unset leaves the server's default.
+    pub temperature: Option<f32>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -155,9 +157,13 @@ pub struct Settings {
     pub model_api_key: Option<String>,
     pub model_name: Option<String>,
     pub max_steps: u32,
+    pub model_temperature: Option<f32>,
     pub credential_store: String,
     pub timeout_secs: u64,
 }
+
+/// The longest request timeout accepted (a day); longer is a typo.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
 
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
@@ -168,10 +174,17 @@ pub fn read_file_config(path: &Path) -> Result<FileConfig> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(
+                Error::usage(format!("config file {} is not UTF-8 text", path.display()))
+                    .with_hint("save it as UTF-8 TOML (see README, Configuration), or remove it"),
+            );
+        }
         Err(e) => {
             return Err(
-                Error::usage(format!("cannot read config file {}: {e}", path.display()))
-                    .with_hint("check the file's permissions"),
+                Error::usage(format!("cannot read config file {}: {e}", path.display())).with_hint(
+                    "check that it is a readable file; `devcontext status` shows the path",
+                ),
             );
         }
     };
@@ -227,21 +240,58 @@ impl Settings {
                     Error::usage(format!(
                         "DEVCONTEXT_MAX_STEPS must be a whole number, not '{v}'"
                     ))
+                    .with_hint("set it to a number of steps like 8, or unset it")
                 })?,
                 None => m.max_steps.unwrap_or(8),
             },
         };
         if max_steps == 0 {
-            return Err(Error::usage("the step limit must be at least 1"));
+            return Err(Error::usage("the step limit must be at least 1").with_hint(
+                "pass --max-steps 8, or set DEVCONTEXT_MAX_STEPS or [model] max_steps in config.toml to 1 or more",
+            ));
+        }
+        let model_temperature = match env.get("DEVCONTEXT_MODEL_TEMPERATURE") {
+            Some(v) => Some(v.parse::<f32>().map_err(|_| {
+                Error::usage(format!(
+                    "DEVCONTEXT_MODEL_TEMPERATURE must be a number from 0 to 2, not '{v}'"
+                ))
+            })?),
+            None => m.temperature,
+        };
+        if let Some(t) = model_temperature.filter(|t| !(0.0..=2.0).contains(t)) {
+            return Err(Error::usage(format!(
+                "the model temperature must be from 0 to 2, not {t}"
+            ))
+            .with_hint("set DEVCONTEXT_MODEL_TEMPERATURE or [model] temperature to e.g. 0"));
         }
         let timeout_secs = match env.get("DEVCONTEXT_TIMEOUT_SECS") {
             Some(v) => v.parse().map_err(|_| {
                 Error::usage(format!(
                     "DEVCONTEXT_TIMEOUT_SECS must be a whole number of seconds, not '{v}'"
                 ))
+                .with_hint(format!(
+                    "set it to 1-{MAX_TIMEOUT_SECS} seconds (default 30), or unset it"
+                ))
             })?,
             None => file.timeout_secs.unwrap_or(30),
         };
+        // 0 would time every request out at once; a huge value overflows clocks.
+        if !(1..=MAX_TIMEOUT_SECS).contains(&timeout_secs) {
+            return Err(Error::usage(format!(
+                "the timeout must be from 1 to {MAX_TIMEOUT_SECS} seconds, not {timeout_secs}"
+            ))
+            .with_hint("set DEVCONTEXT_TIMEOUT_SECS or timeout_secs in config.toml to e.g. 30"));
+        }
+        let credential_store = pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)
+            .unwrap_or_else(|| "auto".into());
+        if !["auto", "keyring", "file"].contains(&credential_store.as_str()) {
+            return Err(Error::usage(format!(
+                "unknown credential store '{credential_store}'"
+            ))
+            .with_hint(
+                "set DEVCONTEXT_CREDENTIAL_STORE or credential_store in config.toml to auto, keyring or file",
+            ));
+        }
         Ok(Settings {
             auth0,
             github_api_url: pick(None, "DEVCONTEXT_GITHUB_API_URL", p.github_api_url)
@@ -254,8 +304,8 @@ impl Settings {
             model_api_key: env.get("OPENAI_API_KEY"),
             model_name: pick(overrides.model.clone(), "DEVCONTEXT_MODEL", m.name),
             max_steps,
-            credential_store: pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)
-                .unwrap_or_else(|| "auto".into()),
+            model_temperature,
+            credential_store,
             timeout_secs,
         })
     }
@@ -264,6 +314,34 @@ impl Settings {
     pub fn has_tenant(&self) -> bool {
         self.auth0.domain.is_some() && self.auth0.client_id.is_some()
     }
+}
+
+/// Why [`set_auth0`] could not rewrite a config.
+#[derive(Debug)]
+pub enum SetError {
+    /// The existing text is not a valid config: 1-based line and description.
+    Invalid(usize, String),
+    /// The result could not be written as TOML.
+    Encode(String),
+}
+
+/// Config text with `[auth0] domain` and `client_id` set, keeping the rest;
+/// the existing text must be a valid config. Outside input: never panics.
+pub fn set_auth0(
+    text: &str,
+    domain: &str,
+    client_id: &str,
+) -> std::result::Result<String, SetError> {
+    parse_file_config(text).map_err(|(line, what)| SetError::Invalid(line, what))?;
+    let mut table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let auth0 = table
+        .entry("auth0")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(t) = auth0.as_table_mut() {
+        t.insert("domain".into(), toml::Value::String(domain.into()));
+        t.insert("client_id".into(), toml::Value::String(client_id.into()));
+    }
+    toml::to_string_pretty(&table).map_err(|e| SetError::Encode(e.to_string()))
 }
 
 /// Sets `[auth0] domain` and `client_id` in the config file, keeping the rest.
@@ -278,23 +356,14 @@ pub fn write_auth0(path: &Path, domain: &str, client_id: &str) -> Result<()> {
             )));
         }
     };
-    parse_file_config(&text).map_err(|(line, what)| {
-        Error::usage(format!(
+    let out = set_auth0(&text, domain, client_id).map_err(|e| match e {
+        SetError::Invalid(line, what) => Error::usage(format!(
             "config file {} line {line}: {what}",
             path.display()
         ))
-        .with_hint("fix that line first")
+        .with_hint("fix that line first"),
+        SetError::Encode(what) => Error::general(format!("cannot write the config: {what}")),
     })?;
-    let mut table: toml::Table = toml::from_str(&text).unwrap_or_default();
-    let auth0 = table
-        .entry("auth0")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(t) = auth0.as_table_mut() {
-        t.insert("domain".into(), toml::Value::String(domain.into()));
-        t.insert("client_id".into(), toml::Value::String(client_id.into()));
-    }
-    let out = toml::to_string_pretty(&table)
-        .map_err(|e| Error::general(format!("cannot write the config: {e}")))?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -336,6 +405,21 @@ mod tests {
         assert_eq!(s.model_name.as_deref(), Some("flag-model"));
         assert_eq!(s.max_steps, 3);
         assert_eq!(s.github_api_url, DEFAULT_GITHUB_API_URL);
+    }
+
+    #[test]
+    fn setting_the_tenant_keeps_the_rest() {
+        let text = "timeout_secs = 12\n[auth0]\ndomain = \"old.example\"\n[model]\nname = \"m\"\n";
+        let out = set_auth0(text, "new.example", "cid").unwrap();
+        let file = parse_file_config(&out).unwrap();
+        assert_eq!(file.auth0.domain.as_deref(), Some("new.example"));
+        assert_eq!(file.auth0.client_id.as_deref(), Some("cid"));
+        assert_eq!(file.model.name.as_deref(), Some("m"));
+        assert_eq!(file.timeout_secs, Some(12));
+        assert!(matches!(
+            set_auth0("[auth0]\ndomian = 1\n", "d", "c"),
+            Err(SetError::Invalid(2, _))
+        ));
     }
 
     #[test]

@@ -29,7 +29,6 @@ pub fn open(
     busy_timeout: Duration,
     migrations: &[&str],
 ) -> Result<Connection> {
-    let what = path.display();
     let mut conn = match mode {
         Mode::ReadWrite => {
             if let Some(dir) = path.parent() {
@@ -42,18 +41,19 @@ pub fn open(
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         ),
     }
-    .map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+    .map_err(|e| explain(path, "cannot open", &e))?;
     conn.busy_timeout(busy_timeout)
-        .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
+        .map_err(|e| explain(path, "cannot configure", &e))?;
     if mode == Mode::ReadWrite {
-        set_wal(&conn, busy_timeout)
-            .map_err(|e| Error::general(format!("cannot open {what}: {e}")))?;
+        set_wal(&conn, busy_timeout).map_err(|e| explain(path, "cannot open", &e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| Error::general(format!("cannot configure {what}: {e}")))?;
-        migrate(&mut conn, migrations).map_err(|e| Error::general(format!("{what}: {e}")))?;
+            .map_err(|e| explain(path, "cannot configure", &e))?;
+        migrate(&mut conn, migrations).map_err(|e| explain(path, "cannot migrate", &e))?;
     } else {
         // Reading an empty, never-migrated file is fine; reading a newer schema is not.
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| explain(path, "cannot read", &e))?;
         if version as usize > migrations.len() {
             return Err(newer_schema(path, version));
         }
@@ -110,6 +110,61 @@ pub fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+/// Explains a failed SQLite operation on `path` (`doing`: "cannot open") in
+/// words a user can act on: a damaged file, a full disk, a read-only file.
+pub fn explain(path: &Path, doing: &str, e: &rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode;
+    let what = path.display();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => damaged(path, &e.to_string()),
+        Some(ErrorCode::DiskFull) => disk_full(path, doing),
+        // SQLite reports a full disk as an I/O error when it cannot grow its
+        // shared-memory file.
+        Some(ErrorCode::SystemIoFailure) if low_on_space(path) => disk_full(path, doing),
+        Some(ErrorCode::ReadOnly) => {
+            Error::general(format!("{doing} {what}: the file is read-only ({e})")).with_hint(
+                "make the file and its folder writable (permissions, `chattr -i`, a read-only mount), then retry",
+            )
+        }
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            Error::general(format!("{doing} {what}: {e}")).with_hint(
+                "check that the file and its folder can be read and written, or set DEVCONTEXT_HOME",
+            )
+        }
+        _ => Error::general(format!("{doing} {what}: {e}")),
+    }
+}
+
+/// A store whose file is not (or no longer) a readable SQLite database.
+pub fn damaged(path: &Path, detail: &str) -> Error {
+    let what = path.display();
+    Error::general(format!("{what} is damaged ({detail})")).with_hint(format!(
+        "move it aside (mv {what} {what}.damaged) and devcontext starts a new, empty one; \
+         keep the copy to investigate"
+    ))
+}
+
+/// Reading a store failed: says so with the file's name when it is damaged.
+pub fn read_error(path: &Path, e: Error) -> Error {
+    let detail = e.message.trim_start_matches("database error: ").to_string();
+    if e.hint.is_none() && (detail.contains("malformed") || detail.contains("not a database")) {
+        return damaged(path, &detail);
+    }
+    e
+}
+
+fn disk_full(path: &Path, doing: &str) -> Error {
+    Error::general(format!("{doing} {}: the disk is full", path.display()))
+        .with_hint("free some disk space, then retry")
+}
+
+/// True when the disk holding `path` has (almost) no space left.
+fn low_on_space(path: &Path) -> bool {
+    path.parent()
+        .and_then(|dir| fs4::available_space(dir).ok())
+        .is_some_and(|free| free < 256 * 1024)
 }
 
 fn newer_schema(path: &Path, version: i64) -> Error {

@@ -66,8 +66,11 @@ impl Color {
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| Error::general(format!("cannot write JSON: {e}")))?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
+        // `| head` closed the pipe: not worth a message (main prints none).
+        Some(kind) => write_error(kind.into()),
+        None => Error::general(format!("cannot write JSON: {e}")),
+    })?;
     writeln!(out).map_err(write_error)?;
     Ok(())
 }

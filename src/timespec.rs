@@ -15,9 +15,23 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             "write a number and a unit, like 30m, 2h, 7d or 1h30m (units: s, m, h, d, w)",
         )
     };
+    let too_long = || {
+        Error::usage(format!("'{text}' is longer than ten years"))
+            .with_hint("use a shorter duration, like 30d or 52w")
+    };
     let s = text.trim();
     if s.is_empty() {
         return Err(bad());
+    }
+    // `-2h`; but `--json` (a flag given where the value was due) is just not a duration.
+    if let Some(rest) = s
+        .strip_prefix('-')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(
+            Error::usage(format!("'{text}' is negative; a duration counts forward"))
+                .with_hint(format!("write it without the minus, like {rest}")),
+        );
     }
     let mut total: i64 = 0;
     let mut digits = String::new();
@@ -34,18 +48,18 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             'w' => 7 * 86_400,
             _ => return Err(bad()),
         };
-        if digits.is_empty() || digits.len() > 12 {
+        if digits.is_empty() {
             return Err(bad());
         }
-        let n: i64 = digits.parse().map_err(|_| bad())?;
+        // A number too big for i64 is still a number: far more than ten years.
+        let n: i64 = digits.parse().map_err(|_| too_long())?;
         digits.clear();
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+            .ok_or_else(too_long)?;
         if total > MAX_SECONDS {
-            return Err(Error::usage(format!("'{text}' is longer than ten years"))
-                .with_hint("use a shorter duration"));
+            return Err(too_long());
         }
     }
     if !digits.is_empty() || total == 0 {
@@ -66,10 +80,20 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
     {
         return Ok(t.and_utc());
     }
+    let hint =
+        "use a duration back from now (24h, 7d) or a time like 2026-11-01 or 2026-11-01T09:00:00Z";
     match parse_duration(s) {
-        Ok(d) => Ok(now - d),
-        Err(_) => Err(Error::usage(format!("'{text}' is not a time"))
-            .with_hint("use a duration back from now (24h, 7d) or a time like 2026-11-01 or 2026-11-01T09:00:00Z")),
+        // Checked: DEVCONTEXT_NOW may pin "now" near the year 1.
+        Ok(d) => now.checked_sub_signed(d).ok_or_else(|| {
+            Error::usage(format!("'{text}' reaches before the year 1")).with_hint(hint)
+        }),
+        // A well-formed duration that is too long says so, with its own hint.
+        Err(e) if e.message.contains("ten years") => Err(e),
+        Err(e) if e.message.contains("negative") => Err(Error::usage(format!(
+            "'{text}' is not a time: write durations back from now without a minus"
+        ))
+        .with_hint(hint)),
+        Err(_) => Err(Error::usage(format!("'{text}' is not a time")).with_hint(hint)),
     }
 }
 
@@ -94,6 +118,16 @@ mod tests {
             "20000d",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad} should fail");
+        }
+        assert!(
+            parse_duration("-2h")
+                .unwrap_err()
+                .message
+                .contains("negative")
+        );
+        for huge in ["99999999999999999999h", "20000d"] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.message.contains("ten years"), "{}", e.message);
         }
     }
 

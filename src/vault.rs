@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::auth::credentials::Secret;
-use crate::auth::oauth::{Auth0, OAuthError, TokenFailure, split_scopes};
+use crate::auth::oauth::{Auth0, OAuthError, TokenFailure, TokenResponse, split_scopes};
 use crate::auth::{Active, LoginMethod, timeout};
 use crate::broker::{BoxFuture, ExchangeFailure, ProviderToken, TokenSource};
 use crate::error::{Error, ExitCode, Result};
@@ -113,13 +113,7 @@ impl Vault {
         loop {
             attempt += 1;
             match client.token(form.clone()).await {
-                Ok(t) => {
-                    return Ok(ProviderToken::new(
-                        t.access_token.expose().to_string(),
-                        t.expires_in.map(Duration::from_secs),
-                        split_scopes(t.scope.as_deref()),
-                    ));
-                }
+                Ok(t) => return Ok(provider_token(t)),
                 Err(TokenFailure::Other(e)) => return Err(fail(e)),
                 Err(TokenFailure::OAuth(e)) => {
                     let wait = Duration::from_secs(e.retry_after.unwrap_or(1));
@@ -136,6 +130,16 @@ impl Vault {
             }
         }
     }
+}
+
+/// The provider token in a successful exchange answer (lifetime and scopes as
+/// Auth0 reports them). Outside input: never panics.
+pub fn provider_token(t: TokenResponse) -> ProviderToken {
+    ProviderToken::new(
+        t.access_token.expose().to_string(),
+        t.expires_in.map(Duration::from_secs),
+        split_scopes(t.scope.as_deref()),
+    )
 }
 
 fn fail(error: Error) -> ExchangeFailure {
@@ -184,11 +188,15 @@ pub fn exchange_error(service: Service, e: &OAuthError) -> Error {
         "invalid_grant" | "expired_token" => {
             Error::login_required(format!("your devcontext session has expired ({})", e.summary()))
         }
-        "access_denied" | "invalid_client" if e.status == 401 => Error::general(format!(
+        // Bad configuration, like the refresh grant's answer (auth::session_error): exit 2.
+        "access_denied" | "invalid_client" if e.status == 401 => Error::usage(format!(
             "Auth0 rejected devcontext's client credentials ({})",
             e.summary()
         ))
         .with_hint("check the client id and secret in your config (DEVCONTEXT_AUTH0_CLIENT_ID / _CLIENT_SECRET)"),
+        "unmet_authentication_requirements" => {
+            Error::login_required(format!("Auth0 requires a fresh sign-in ({})", e.summary()))
+        }
         "unauthorized_client" => Error::upstream(format!("Auth0 does not allow this application to use Token Vault ({})", e.summary()))
             .with_hint("in the Auth0 dashboard enable the Token Vault grant for the application (Advanced Settings > Grant Types) and turn refresh-token rotation off"),
         "mfa_required" => Error::upstream(format!("Auth0 requires MFA on every token request ({})", e.summary()))
@@ -197,7 +205,12 @@ pub fn exchange_error(service: Service, e: &OAuthError) -> Error {
             .with_hint("wait a minute and retry"),
         "invalid_request" => Error::general(format!("Auth0 rejected the exchange request ({})", e.summary()))
             .with_hint("this is a devcontext bug; please report it with `devcontext audit --action token_exchange --json`"),
-        _ => Error::upstream(format!("Token Vault refused the exchange for {name} ({})", e.summary())),
+        "access_denied" => Error::upstream(format!("Auth0 denied the Token Vault exchange for {name} ({})", e.summary()))
+            .with_hint("an Auth0 Action or tenant policy refused it: check the tenant's logs (failed exchanges are `feta` events)"),
+        _ if e.status >= 500 => Error::upstream(format!("Auth0 had a server error during the Token Vault exchange for {name} ({})", e.summary()))
+            .with_hint("Auth0 may be having trouble (https://status.auth0.com); try again later"),
+        _ => Error::upstream(format!("Token Vault refused the exchange for {name} ({})", e.summary()))
+            .with_hint("check the tenant's logs in the Auth0 dashboard (failed exchanges are `feta` events)"),
     }
 }
 

@@ -237,7 +237,12 @@ pub fn session_error(e: &oauth::OAuthError) -> Error {
             .with_hint("give the application a user-access grant to the My Account API with the Connected Accounts scopes, and an MRRT policy for it"),
         "too_many_requests" => Error::upstream(format!("Auth0 is rate limiting ({})", e.summary()))
             .with_hint("wait a minute and retry"),
-        _ => Error::upstream(format!("Auth0 refused the request ({})", e.summary())),
+        "invalid_request" => Error::general(format!("Auth0 rejected the request as malformed ({})", e.summary()))
+            .with_hint("this is a devcontext bug; please report it with `devcontext audit --json --limit 20`"),
+        _ if e.status >= 500 => Error::upstream(format!("Auth0 had a server error ({})", e.summary()))
+            .with_hint("Auth0 may be having trouble (https://status.auth0.com); try again later"),
+        _ => Error::upstream(format!("Auth0 refused the request ({})", e.summary()))
+            .with_hint("check the tenant's logs in the Auth0 dashboard"),
     }
 }
 

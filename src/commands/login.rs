@@ -20,6 +20,7 @@ pub fn callback_port(app: &App) -> Result<Option<u16>> {
                 Error::usage(format!(
                     "DEVCONTEXT_CALLBACK_PORT must be a port number, not '{p}'"
                 ))
+                .with_hint("use a port registered in the Auth0 application's callback URLs (18484-18489), 0 for any, or unset it")
             })
         })
         .transpose()

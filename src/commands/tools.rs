@@ -308,29 +308,64 @@ pub fn help_text(spec: &ToolSpec, schema: &Value) -> String {
 }
 
 pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
-    let (Some(service), Some(tool)) = (&args.service, &args.tool) else {
-        // `devcontext tool --help` (clap's own help flag is off for this command).
-        let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
-        cmd.build();
-        if let Some(sub) = cmd.find_subcommand_mut("tool") {
-            sub.print_long_help().map_err(output::write_error)?;
+    let mut flags = args.flags.clone();
+    let mut tool = args.tool.clone();
+    // `SERVICE.TOOL` in one word (as `devcontext tools` lists them): what clap
+    // took for the tool is then the first flag. A flag is never a tool name.
+    let (service, dotted) = match args.service.as_deref().map(|s| s.split_once('.')) {
+        Some(Some((service, name))) => (Some(service.to_string()), Some(name.to_string())),
+        _ => (args.service.clone(), None),
+    };
+    if dotted.is_some() || tool.as_deref().is_some_and(|t| t.starts_with('-')) {
+        if let Some(first) = tool.take() {
+            flags.insert(0, first);
         }
-        return Ok(());
+        tool = dotted;
+    }
+    let help = args.help || flags.iter().any(|f| f == "--help" || f == "-h");
+    let (service, tool) = match (service, tool) {
+        (Some(service), Some(tool)) => (service, tool),
+        (Some(service), None) if !help => {
+            let service: Service = service.parse()?;
+            let names: Vec<_> = TOOLS
+                .iter()
+                .filter(|t| t.service == service)
+                .map(|t| t.name)
+                .collect();
+            return Err(
+                Error::usage(format!("which {service} tool? none was named")).with_hint(format!(
+                    "run `devcontext tool {service} TOOL`; {service} tools: {}",
+                    names.join(", ")
+                )),
+            );
+        }
+        // `devcontext tool --help` or `devcontext tool github --help`.
+        _ => return print_tool_help(),
     };
     let service: Service = service.parse()?;
-    let spec = tools::find(service, tool)?;
+    let spec = tools::find(service, &tool)?;
     let schema = spec.schema();
-    let mut flags = args.flags.clone();
     if args.help {
         flags.push("--help".into());
     }
-    let (tool_args, extra) = parse_flags(spec, &schema, &flags)?;
+    // Usage errors without a hint of their own point at the tool's flags.
+    let flags_hint = |e: Error| {
+        if e.hint.is_none() && e.kind == crate::error::ExitCode::Usage {
+            e.with_hint(format!(
+                "run `devcontext tool {} {} --help` for its flags",
+                spec.service, spec.name
+            ))
+        } else {
+            e
+        }
+    };
+    let (tool_args, extra) = parse_flags(spec, &schema, &flags).map_err(flags_hint)?;
     if extra.help {
         print!("{}", help_text(spec, &schema));
         return Ok(());
     }
     // Bad arguments fail here, before any session, permission check or request.
-    tools::validate(spec, &tool_args)?;
+    tools::validate(spec, &tool_args).map_err(flags_hint)?;
     let json = args.json || extra.json;
     let yes = args.yes || extra.yes;
     let broker = session::open_broker(app, "tool", Arc::new(Policy::detect(yes)))?;
@@ -349,6 +384,16 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     let omitted = result.value.get("omitted").and_then(Value::as_u64);
     if let Some(n) = omitted.filter(|n| *n > 0) {
         output::line(format!("({n} more not shown; raise --limit)"))?;
+    }
+    Ok(())
+}
+
+/// `devcontext tool --help` (clap's own help flag is off for this command).
+fn print_tool_help() -> Result<()> {
+    let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+    cmd.build();
+    if let Some(sub) = cmd.find_subcommand_mut("tool") {
+        sub.print_long_help().map_err(output::write_error)?;
     }
     Ok(())
 }

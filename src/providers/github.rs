@@ -747,9 +747,13 @@ impl ProviderErrors for GitHubErrors {
                      update the app, then run `devcontext connect github`",
                     )
                 }
-                None => {
-                    Error::upstream(format!("GitHub refused the request (HTTP 403): {message}"))
-                }
+                None => Error::upstream(format!(
+                    "GitHub refused the request (HTTP 403): {message}"
+                ))
+                .with_hint(
+                    "the GitHub App may lack a permission or not be installed where it is needed; \
+                             update the app, then run `devcontext connect github`",
+                ),
             },
             404 => Error::upstream(format!(
                 "GitHub: not found (HTTP 404{})",
@@ -766,7 +770,11 @@ impl ProviderErrors for GitHubErrors {
             422 => Error::upstream(format!(
                 "GitHub rejected the request as invalid (HTTP 422): {}",
                 validation_message(&message, body)
-            )),
+            ))
+            .with_hint(
+                "check the tool's arguments (`devcontext tool github TOOL --help`); \
+                 GitHub names the field it refused",
+            ),
             _ => generic_status("GitHub", status, &message),
         })
     }

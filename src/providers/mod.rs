@@ -130,7 +130,8 @@ pub fn check_repo(field: &str, value: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::usage(format!(
-            "{field} must be a repository as owner/name, like acme/web (got '{value}')"
+            "{field} must be a repository as owner/name, like acme/web (got '{}')",
+            truncate(value, 80)
         )))
     }
 }
@@ -184,7 +185,9 @@ pub(crate) fn generic_status(service: &str, status: StatusCode, detail: &str) ->
             "{service} had a server error (HTTP {status}){detail}"
         ))
         .with_hint("the service may be having trouble; try again later"),
-        _ => Error::upstream(format!("{service} answered HTTP {status}{detail}")),
+        _ => Error::upstream(format!("{service} answered HTTP {status}{detail}")).with_hint(
+            "retry later; `devcontext audit --decision error --limit 5` shows the failed request",
+        ),
     }
 }
 
