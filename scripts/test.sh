@@ -2,7 +2,9 @@
 # Runs the whole test suite on a fresh machine: installs what the tests need
 # (Debian packages, Prism and the providers' OpenAPI descriptions, a small local
 # model), then runs `cargo test` inside a private D-Bus session with an unlocked
-# gnome-keyring, so the real Secret Service is exercised.
+# gnome-keyring, so the real Secret Service is exercised, and then the leak scan:
+# no minted token or secret in any test home (outside the credential store),
+# captured stdout/stderr or debug log (scripts/leak_scan.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,4 +37,22 @@ fi
 export DEVCONTEXT_SHARED=$shared
 # the keyring test must run (not skip) here: scripts/test.sh provides the Secret Service
 export DEVCONTEXT_REQUIRE_KEYRING=1
-exec dbus-run-session -- "$shared/tools/keyring-session.sh" cargo test --locked "$@"
+# The test harness (tests/common/mod.rs) records every emulator's minted
+# secrets, keeps every test home and captures every command's output here.
+python3 scripts/leak_scan.py --self-test
+leak_dir=$(mktemp -d "${TMPDIR:-/tmp}/devcontext-leak.XXXXXX")
+export DEVCONTEXT_LEAK_DIR=$leak_dir
+status=0
+dbus-run-session -- "$shared/tools/keyring-session.sh" cargo test --locked "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  rm -rf "$leak_dir"
+  echo "tests failed (exit $status): leak scan not run" >&2
+  exit "$status"
+fi
+if python3 scripts/leak_scan.py "$leak_dir"; then
+  rm -rf "$leak_dir"
+else
+  status=$?
+  echo "leak scan failed: the test homes and outputs are kept in $leak_dir" >&2
+fi
+exit "$status"

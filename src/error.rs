@@ -100,6 +100,13 @@ impl Error {
         self.kind.code()
     }
 
+    /// The same error with credential-shaped text in its message masked, for
+    /// messages that carry upstream text (see [`crate::redact`]).
+    pub fn redacted(mut self) -> Self {
+        self.message = crate::redact::redact(&self.message);
+        self
+    }
+
     /// Prefixes the message with context ("reading /x/config.toml: ...").
     pub fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
@@ -149,5 +156,23 @@ mod tests {
             "slack is revoked for the assistant (hint: run `devcontext perms grant slack`)"
         );
         assert_eq!(e.exit_code(), 7);
+    }
+
+    #[test]
+    fn redacted_masks_echoed_tokens_and_keeps_the_rest() {
+        // Built at run time so no token-shaped string is committed.
+        let token = format!("{}emu{}", "ya29.", "AbCdEf0123456789");
+        let e = Error::upstream(format!(
+            "Google Calendar refused (HTTP 403): Token {token} lacks a scope"
+        ))
+        .with_hint("run `devcontext connect google`")
+        .redacted();
+        assert!(!e.to_string().contains(&token), "{e}");
+        assert!(
+            e.message.starts_with("Google Calendar refused (HTTP 403)"),
+            "{e}"
+        );
+        assert_eq!(e.hint.as_deref(), Some("run `devcontext connect google`"));
+        assert_eq!(e.exit_code(), 5);
     }
 }

@@ -23,6 +23,13 @@ struct Env {
     store: &'static str,
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        // for the leak scan after the suite (a no-op without DEVCONTEXT_LEAK_DIR)
+        common::keep_home(self.home.path());
+    }
+}
+
 impl Env {
     fn new(store: &'static str) -> Env {
         let emu = Emulator::start();
@@ -37,7 +44,7 @@ impl Env {
     }
 
     fn std_dc(&self) -> StdCommand {
-        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_devcontext"));
+        let mut cmd = common::devcontext();
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
@@ -543,13 +550,12 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         .code(2)
         .stderr(predicate::str::contains("needs a terminal"));
     // on a terminal (util-linux `script` gives it a pty): the answers are saved
-    let answers = format!("{domain}\n{client_id}\n{secret}\n");
     let bin = env!("CARGO_BIN_EXE_devcontext");
     let mut cmd = env.std_dc();
     cmd.env_remove("DEVCONTEXT_AUTH0_DOMAIN")
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_SECRET");
-    let mut child = StdCommand::new("script")
+    let mut child = common::captured("script")
         .args(["-qec", &format!("{bin} config"), "/dev/null"])
         .envs(
             cmd.get_envs()
@@ -562,12 +568,32 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), answers.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    // The secret is typed once its prompt is up and echo is off, as a person
+    // would: a terminal echoes whatever is typed ahead of the prompt.
+    use std::io::{Read, Write};
+    let mut stdin = child.stdin.take().unwrap();
+    write!(stdin, "{domain}\n{client_id}\n").unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut screen = Vec::new();
+    while !String::from_utf8_lossy(&screen).contains("Client secret (input hidden") {
+        let mut buf = [0u8; 512];
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "no secret prompt: {}",
+            String::from_utf8_lossy(&screen)
+        );
+        screen.extend_from_slice(&buf[..n]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    writeln!(stdin, "{secret}").unwrap();
+    drop(stdin);
+    stdout.read_to_end(&mut screen).unwrap();
+    let screen = String::from_utf8_lossy(&screen).into_owned();
+    assert!(child.wait().unwrap().success(), "{screen}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        !screen.contains(&secret),
+        "the secret is not shown: {screen}"
     );
     let config = std::fs::read_to_string(env.home.path().join("dc/config.toml")).unwrap();
     assert!(config.contains(&client_id));

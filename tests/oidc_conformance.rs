@@ -21,6 +21,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod common;
+
 const PROVIDER_PORT: u16 = 39480;
 const CALLBACK_PORT: u16 = 39481;
 const CLIENT_ID: &str = "devcontext-conformance";
@@ -91,6 +93,14 @@ struct Env {
     dir: tempfile::TempDir,
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        // for the leak scan after the suite (a no-op without DEVCONTEXT_LEAK_DIR);
+        // tests/oidc/server.mjs records what the provider minted
+        common::keep_home(&self.home());
+    }
+}
+
 impl Env {
     fn home(&self) -> PathBuf {
         self.dir.path().join("dc")
@@ -101,7 +111,7 @@ impl Env {
     }
 
     fn dc(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_devcontext"));
+        let mut cmd = Command::from_std(common::devcontext());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DEVCONTEXT_HOME", self.home())

@@ -412,7 +412,7 @@ fn terminal_prompt_shows_the_write_and_defaults_to_no() {
     let env = TestEnv::connected();
     let bin = env!("CARGO_BIN_EXE_devcontext");
     let run = |answer: &str| {
-        let mut child = std::process::Command::new("script")
+        let mut child = common::captured("script")
             .args([
                 "-qec",
                 &format!("{bin} tool slack post_message --channel general --text 'standup in 5'"),

@@ -6,12 +6,23 @@
 //! and the emulator's control API.
 //!
 //! Use it with `mod common;` and `let env = common::TestEnv::connected();`.
+//!
+//! Leak scan: when `DEVCONTEXT_LEAK_DIR` is set (scripts/test.sh sets it),
+//! every command run through the harness ([`TestEnv::std_dc`], [`TestEnv::dc`],
+//! their helpers, [`devcontext`], [`captured`]) goes through a capture script
+//! that copies its stdout and stderr to `$DEVCONTEXT_LEAK_DIR/output/`, every
+//! emulator writes its minted secrets to `secrets/` when dropped, and every
+//! test home is moved to `homes/` instead of being deleted. After the suite,
+//! `scripts/leak_scan.py` looks for the secrets in the homes and the outputs.
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -28,6 +39,7 @@ pub struct Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        self.record_secrets();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -68,6 +80,194 @@ impl Emulator {
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| panic!("emulator did not print {key}"))
     }
+
+    /// With a leak dir, saves what `GET /__emulator/secrets` lists (everything
+    /// minted so far) to `secrets/`. Runs on drop and before a reset.
+    pub fn record_secrets(&self) {
+        let Some(dir) = leak_dir() else { return };
+        let file = dir
+            .join("secrets")
+            .join(format!("{}.json", unique_name(&test_label())));
+        let _ = StdCommand::new("curl")
+            .args(["-s", "-f", "-m", "10", "-o"])
+            .arg(&file)
+            .arg(format!("{}/__emulator/secrets", self.url))
+            .stdin(Stdio::null())
+            .status();
+        if !file.exists() {
+            // An empty file tells the scanner these secrets are unknown: a hole.
+            let _ = std::fs::write(&file, "");
+        }
+    }
+}
+
+/// `$DEVCONTEXT_LEAK_DIR` (with its `secrets`, `homes` and `output` folders), if set.
+pub fn leak_dir() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(std::env::var_os("DEVCONTEXT_LEAK_DIR").filter(|v| !v.is_empty())?);
+        for sub in ["secrets", "homes", "output", "bin"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .unwrap_or_else(|e| panic!("DEVCONTEXT_LEAK_DIR {}: {e}", dir.display()));
+        }
+        Some(dir)
+    })
+    .as_deref()
+}
+
+/// The running test's name (libtest names each test's thread after it).
+fn test_label() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("thread")
+        .to_string()
+}
+
+/// A label safe in a file name (`module::test` becomes `module__test`).
+fn sanitize(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `CRATE.LABEL.PID.N`: unique within the suite, and names the test.
+fn unique_name(label: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}.{}.{}.{}",
+        env!("CARGO_CRATE_NAME"),
+        sanitize(label),
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn find_program(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not found (the leak-scan capture needs it)"))
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
+}
+
+/// The capture script, written once per test binary into `$DEVCONTEXT_LEAK_DIR/bin`.
+///
+/// `capture.sh LABEL exec|wait PROGRAM ARGS...` runs PROGRAM with stdout and
+/// stderr each passed through `tee` into `output/LABEL.PID.TIME.{out,err}`,
+/// and its argv in `.cmd`. `exec` (devcontext) replaces the script, so the
+/// test's child is PROGRAM itself: same PID (a test may kill it), stdin, exit
+/// status and signals; the two `tee`s become its children, which devcontext
+/// never waits for. `wait` (any other program, e.g. `script`, which waits for
+/// all its children) runs PROGRAM as a child and exits with its status. A
+/// stream that is a terminal is left alone (and not captured) so programs
+/// keep seeing a terminal; tests that need one wrap `script` instead.
+fn capture_script() -> Option<&'static Path> {
+    static SCRIPT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SCRIPT
+        .get_or_init(|| {
+            let dir = leak_dir()?;
+            let bash = find_program("bash");
+            let tee = shell_quote(&find_program("tee"));
+            let output = shell_quote(&dir.join("output"));
+            let text = format!(
+                "#!{bash}\n\
+                 # Written by tests/common/mod.rs: runs PROGRAM with stdout and stderr copied\n\
+                 # into the leak-scan folder. usage: capture.sh LABEL exec|wait PROGRAM [ARGS...]\n\
+                 base={output}/\"$1.$$.${{EPOCHREALTIME/[.,]/}}\"\n\
+                 mode=$2\n\
+                 shift 2\n\
+                 printf '%q ' \"${{1##*/}}\" \"${{@:2}}\" >\"$base.cmd\"; echo >>\"$base.cmd\"\n\
+                 if [ -t 1 ]; then echo '# stdout: a terminal, not captured' >>\"$base.cmd\"\n\
+                 else exec 1> >(exec {tee} -- \"$base.out\" 2>/dev/null); fi\n\
+                 if [ -t 2 ]; then echo '# stderr: a terminal, not captured' >>\"$base.cmd\"\n\
+                 else exec 2> >(exec {tee} -- \"$base.err\" >&2 2>/dev/null); fi\n\
+                 if [ \"$mode\" = exec ]; then exec \"$@\"; fi\n\
+                 \"$@\"\n\
+                 exit $?\n",
+                bash = bash.display()
+            );
+            let path = dir
+                .join("bin")
+                .join(format!("capture.{}.sh", unique_name("script")));
+            std::fs::write(&path, text).expect("write the capture script");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            Some(path)
+        })
+        .as_deref()
+}
+
+fn captured_as(label: &str, exec: bool, program: &OsStr) -> StdCommand {
+    match capture_script() {
+        Some(script) => {
+            let mut cmd = StdCommand::new(script);
+            cmd.arg(format!("{}.{}", env!("CARGO_CRATE_NAME"), sanitize(label)))
+                .arg(if exec { "exec" } else { "wait" })
+                .arg(program);
+            cmd
+        }
+        None => StdCommand::new(program),
+    }
+}
+
+/// `Command::new(program)`, whose stdout and stderr are also captured for the
+/// leak scan when `DEVCONTEXT_LEAK_DIR` is set. For commands a test builds
+/// itself, e.g. `captured("script")` around a devcontext run on a terminal.
+/// The child is a shell that waits for `program` (its PID is not `program`'s).
+pub fn captured(program: impl AsRef<OsStr>) -> StdCommand {
+    captured_as(&test_label(), false, program.as_ref())
+}
+
+/// `Command::new` of the `devcontext` binary (nothing else set), captured like
+/// [`captured`] but the child is devcontext itself (same PID).
+pub fn devcontext() -> StdCommand {
+    captured_as(
+        &test_label(),
+        true,
+        env!("CARGO_BIN_EXE_devcontext").as_ref(),
+    )
+}
+
+/// With a leak dir, moves a test's home there (copies it if it cannot be
+/// moved) so the scan sees every file devcontext wrote. The `TempDir` that
+/// owned it then finds nothing to delete.
+pub fn keep_home(path: &Path) {
+    let Some(dir) = leak_dir() else { return };
+    if !path.exists() {
+        return;
+    }
+    let dest = dir.join("homes").join(unique_name(&test_label()));
+    if std::fs::rename(path, &dest).is_err() {
+        copy_tree(path, &dest);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let _ = std::fs::create_dir_all(to);
+    for entry in std::fs::read_dir(from).into_iter().flatten().flatten() {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => copy_tree(&src, &dst),
+            Ok(t) if t.is_file() => {
+                let _ = std::fs::copy(&src, &dst);
+            }
+            _ => {}
+        }
+    }
 }
 
 pub fn browser_script(dir: &Path) -> PathBuf {
@@ -91,6 +291,14 @@ pub struct TestEnv {
     browser: PathBuf,
     /// Variables that override the emulator's (e.g. provider URLs pointed at Prism).
     overrides: Vec<(String, String)>,
+    /// The test that made it, for the leak-scan file names (helper threads have no name).
+    label: String,
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        keep_home(self.home.path());
+    }
 }
 
 impl TestEnv {
@@ -104,6 +312,7 @@ impl TestEnv {
             home,
             browser,
             overrides: Vec::new(),
+            label: test_label(),
         }
     }
 
@@ -124,7 +333,7 @@ impl TestEnv {
     }
 
     pub fn std_dc(&self) -> StdCommand {
-        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_devcontext"));
+        let mut cmd = captured_as(&self.label, true, env!("CARGO_BIN_EXE_devcontext").as_ref());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
@@ -187,6 +396,10 @@ impl TestEnv {
 
     /// Calls the emulator's control API (`/__emulator/...`) with a JSON body.
     pub fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        if path.trim_end_matches('/').ends_with("/reset") {
+            // A reset forgets what was minted: keep it for the leak scan first.
+            self.emu.record_secrets();
+        }
         let out = StdCommand::new("curl")
             .args([
                 "-s",

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import fs from 'node:fs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.resolve(here, '../../.ci/cache/oidc/node_modules');
@@ -130,9 +131,25 @@ for (const event of [
     console.error(`oidc-provider ${event}: ${e.name || ''} ${e.message}${e.error_description ? ` (${e.error_description})` : ''}`);
   });
 }
+// Under scripts/test.sh, what was minted goes to $DEVCONTEXT_LEAK_DIR/secrets for
+// scripts/leak_scan.py (tests/common/mod.rs does the same for the emulator).
+const leakDir = process.env.DEVCONTEXT_LEAK_DIR;
+let grants = 0;
 provider.on('grant.success', (ctx) => {
   const body = ctx.body || {};
   console.error(`oidc-provider grant.success: refresh_token ${body.refresh_token ? 'issued' : 'NOT issued'}, scope "${body.scope}"`);
+  if (leakDir) {
+    const list = (v) => (typeof v === 'string' && v ? [v] : []);
+    const minted = {
+      client_secrets: [CLIENT.client_secret],
+      refresh_tokens: list(body.refresh_token),
+      access_tokens: list(body.access_token),
+      id_tokens: list(body.id_token),
+    };
+    const dir = path.join(leakDir, 'secrets');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `oidc_conformance.provider.${process.pid}.${grants++}.json`), JSON.stringify(minted));
+  }
 });
 
 const server = provider.listen(port, '127.0.0.1', () => {
