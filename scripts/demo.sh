@@ -44,7 +44,7 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
     for _ in $(seq 1 600); do curl -sf http://127.0.0.1:39469/health >/dev/null && break; sleep 0.2; done
     # Small models call one tool per step: room for every tool, and no sampling noise.
     export OPENAI_BASE_URL=http://127.0.0.1:39469/v1 DEVCONTEXT_MODEL=local \
-      DEVCONTEXT_MAX_STEPS=${DEVCONTEXT_MAX_STEPS:-16} DEVCONTEXT_MODEL_TEMPERATURE=0
+      DEVCONTEXT_MAX_STEPS=${DEVCONTEXT_MAX_STEPS:-16} DEVCONTEXT_MODEL_TEMPERATURE=0 DEVCONTEXT_MODEL_MAX_TOKENS=512
   fi
   echo "   state in $DEVCONTEXT_HOME" >&2
 fi

@@ -162,6 +162,7 @@ pub struct ModelSettings {
     pub max_steps: u32,
     pub timeout: Duration,
     pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
 }
 
 /// A connected model endpoint.
@@ -169,6 +170,7 @@ pub struct Model {
     client: Client<OpenAIConfig>,
     pub name: String,
     temperature: Option<f32>,
+    max_tokens: Option<u32>,
 }
 
 impl Model {
@@ -201,6 +203,7 @@ impl Model {
             client,
             name,
             temperature: settings.temperature,
+            max_tokens: settings.max_tokens,
         })
     }
 }
@@ -690,6 +693,7 @@ impl Agent<'_> {
             messages: messages.to_vec(),
             tools: Some(tools.to_vec()),
             temperature: self.model.temperature,
+            max_completion_tokens: self.model.max_tokens,
             tool_choice: answer_now.then_some(ChatCompletionToolChoiceOption::Mode(
                 ToolChoiceOptions::None,
             )),

@@ -137,6 +137,8 @@ pub struct ModelSection {
     pub max_steps: Option<u32>,
     /// Sampling temperature sent to the model (0-2); unset leaves the server's default.
     pub temperature: Option<f32>,
+    /// Most tokens per model answer (`max_completion_tokens`); unset: the server's limit.
+    pub max_tokens: Option<u32>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -158,6 +160,7 @@ pub struct Settings {
     pub model_name: Option<String>,
     pub max_steps: u32,
     pub model_temperature: Option<f32>,
+    pub model_max_tokens: Option<u32>,
     pub credential_store: String,
     pub timeout_secs: u64,
 }
@@ -264,6 +267,19 @@ impl Settings {
             ))
             .with_hint("set DEVCONTEXT_MODEL_TEMPERATURE or [model] temperature to e.g. 0"));
         }
+        let model_max_tokens = match env.get("DEVCONTEXT_MODEL_MAX_TOKENS") {
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::usage(format!(
+                    "DEVCONTEXT_MODEL_MAX_TOKENS must be a whole number above 0, not '{v}'"
+                ))
+                .with_hint("e.g. DEVCONTEXT_MODEL_MAX_TOKENS=1024, or unset it")
+            })?),
+            None => m.max_tokens,
+        };
+        if model_max_tokens == Some(0) {
+            return Err(Error::usage("[model] max_tokens must be above 0")
+                .with_hint("remove it to use the server's limit"));
+        }
         let timeout_secs = match env.get("DEVCONTEXT_TIMEOUT_SECS") {
             Some(v) => v.parse().map_err(|_| {
                 Error::usage(format!(
@@ -305,6 +321,7 @@ impl Settings {
             model_name: pick(overrides.model.clone(), "DEVCONTEXT_MODEL", m.name),
             max_steps,
             model_temperature,
+            model_max_tokens,
             credential_store,
             timeout_secs,
         })

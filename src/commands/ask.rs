@@ -55,6 +55,7 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
         // never less than two minutes of silence before giving up.
         timeout: Duration::from_secs(app.settings.timeout_secs.max(120)),
         temperature: app.settings.model_temperature,
+        max_tokens: app.settings.model_max_tokens,
     };
     let broker = session::open_broker(app, "ask", Arc::new(Policy::detect(args.yes)))?;
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
