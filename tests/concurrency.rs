@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::Instant;
 
-use common::TestEnv;
+use common::{TestEnv, all_events};
 use serde_json::Value;
 
 const WORKERS: [(&str, &str); 8] = [
@@ -120,21 +120,6 @@ fn perms_check(env: &TestEnv, service: &'static str) -> Run {
 
 fn flip(env: &TestEnv, op: &'static str, service: &'static str) -> Run {
     run(env, &["perms", op, service], service, "", Some(op))
-}
-
-fn all_events(env: &TestEnv) -> Vec<Value> {
-    let out = env.dc().args(["audit", "--ndjson"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "audit --ndjson: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
-        .collect();
-    events.sort_by_key(|e| e["id"].as_i64().unwrap());
-    events
 }
 
 #[test]

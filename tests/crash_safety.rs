@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::TestEnv;
+use common::{TestEnv, all_events};
 use serde_json::{Value, json};
 
 const RUNS: usize = 20;
@@ -105,22 +105,6 @@ fn minted_refresh_tokens(env: &TestEnv) -> BTreeSet<String> {
 
 fn audit_db(env: &TestEnv) -> PathBuf {
     env.home.path().join("dc").join("state").join("audit.db")
-}
-
-/// All events (through the CLI, which must open the store), oldest first.
-fn all_events(env: &TestEnv) -> Vec<Value> {
-    let out = env.dc().args(["audit", "--ndjson"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "audit --ndjson: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one whole JSON event per line"))
-        .collect();
-    events.sort_by_key(|e| e["id"].as_i64().unwrap());
-    events
 }
 
 fn is_hex(v: &Value, len: usize) -> bool {

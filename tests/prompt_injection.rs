@@ -42,6 +42,17 @@ fn obedient_model(env: &TestEnv) {
     );
 }
 
+/// The one call of `tool` in an `ask --json` report.
+fn call_of(report: &Value, tool: &str) -> Value {
+    report["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tool"] == tool)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {tool} call in {report}"))
+}
+
 fn perms_list(env: &TestEnv) -> Value {
     env.json(&["perms", "list", "--json"])
 }
@@ -61,13 +72,9 @@ fn an_obeyed_injection_cannot_write_or_change_permissions() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let calls = report["tool_calls"].as_array().unwrap();
 
     // The model really saw the injection, as data inside a tool result.
-    let history = calls
-        .iter()
-        .find(|c| c["tool"] == "slack.channel_history")
-        .unwrap();
+    let history = call_of(&report, "slack.channel_history");
     assert_eq!(history["decision"], "granted", "{history}");
     let chats: Vec<Value> = env
         .requests()
@@ -80,17 +87,14 @@ fn an_obeyed_injection_cannot_write_or_change_permissions() {
     assert!(second.contains("untrusted_data"), "{second}");
 
     // The write was refused for want of a terminal to approve it.
-    let post = calls
-        .iter()
-        .find(|c| c["tool"] == "slack.post_message")
-        .unwrap();
+    let post = call_of(&report, "slack.post_message");
     assert_eq!(post["decision"], "denied", "{post}");
     let error = post["error"].as_str().unwrap();
     assert!(error.contains("approval"), "{error}");
     assert!(post["hint"].as_str().unwrap().contains("--yes"), "{post}");
 
     // A permission-changing tool does not exist for the model.
-    let grant = calls.iter().find(|c| c["tool"] == "perms_grant").unwrap();
+    let grant = call_of(&report, "perms_grant");
     assert!(
         grant["error"].as_str().unwrap().contains("unknown tool"),
         "{grant}"
@@ -134,13 +138,7 @@ fn the_injection_stays_refused_on_every_later_run() {
     for _ in 0..2 {
         obedient_model(&env);
         let report = env.json(&["ask", "--json", "standup brief"]);
-        let post = report["tool_calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["tool"] == "slack.post_message")
-            .cloned()
-            .unwrap();
+        let post = call_of(&report, "slack.post_message");
         assert_eq!(post["decision"], "denied", "{post}");
     }
     assert_eq!(env.get("/__emulator/writes"), json!([]));
@@ -153,13 +151,7 @@ fn the_write_checks_above_do_see_a_write_when_one_is_approved() {
     let env = TestEnv::connected();
     obedient_model(&env);
     let report = env.json(&["ask", "--json", "--yes", "standup brief"]);
-    let post = report["tool_calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["tool"] == "slack.post_message")
-        .cloned()
-        .unwrap();
+    let post = call_of(&report, "slack.post_message");
     assert_eq!(post["decision"], "granted", "{post}");
     assert_eq!(env.get("/__emulator/writes").as_array().unwrap().len(), 1);
     assert!(env.requests().iter().any(|e| {

@@ -463,3 +463,19 @@ impl TestEnv {
             .unwrap_or_default()
     }
 }
+
+/// Every audit event (read through the CLI, which must open the store), oldest first.
+pub fn all_events(env: &TestEnv) -> Vec<Value> {
+    let out = env.dc().args(["audit", "--ndjson"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "audit --ndjson: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one whole JSON event per line"))
+        .collect();
+    events.sort_by_key(|e| e["id"].as_i64().unwrap());
+    events
+}
