@@ -29,6 +29,9 @@ use crate::net;
 use crate::perms::{self, Access, Verdict};
 use crate::service::Service;
 
+/// The longest a provider token is reused, whatever lifetime Auth0 reports.
+const MAX_TOKEN_REUSE: Duration = Duration::from_secs(24 * 3600);
+
 /// A provider token from Token Vault. Lives in memory only; never printed.
 pub struct ProviderToken {
     secret: String,
@@ -37,11 +40,15 @@ pub struct ProviderToken {
 }
 
 impl ProviderToken {
-    /// `lifetime` is Auth0's `expires_in`; the token is reused until a minute before it.
+    /// `lifetime` is Auth0's `expires_in`; the token is reused until a minute
+    /// before it, and for at most a day whatever Auth0 says.
     pub fn new(secret: String, lifetime: Option<Duration>, scopes: Vec<String>) -> ProviderToken {
         // Without expires_in, cache for at most five minutes (protocol doc 3.5).
         let lifetime = lifetime.unwrap_or(Duration::from_secs(300 + 60));
-        let usable = lifetime.saturating_sub(Duration::from_secs(60));
+        // Capped: a huge expires_in (u64::MAX) would overflow `Instant + Duration`.
+        let usable = lifetime
+            .saturating_sub(Duration::from_secs(60))
+            .min(MAX_TOKEN_REUSE);
         ProviderToken {
             secret,
             expires_at: Instant::now() + usable,
@@ -601,7 +608,8 @@ pub fn retry_wait(headers: &HeaderMap, attempt: u32, now_secs: i64) -> Duration 
         return Duration::from_secs(secs);
     }
     if let Some(reset) = header("x-ratelimit-reset").and_then(|v| v.parse::<i64>().ok()) {
-        return Duration::from_secs((reset - now_secs).max(0) as u64);
+        // a reset far in the past (or garbage like i64::MIN) means "now", not an overflow
+        return Duration::from_secs(reset.saturating_sub(now_secs).max(0) as u64);
     }
     Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1).min(6)))
 }
@@ -759,5 +767,35 @@ mod tests {
             .filter(|e| e.action == "token_exchange")
             .count();
         assert_eq!(exchanges, 1);
+    }
+
+    /// Fuzz regression (provider_responses): `x-ratelimit-reset: -9223372036854775808`
+    /// made `reset - now` overflow (a panic with overflow checks, a bogus wait without).
+    #[test]
+    fn retry_wait_survives_any_reset_header() {
+        let headers = |reset: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-reset", reset.parse().unwrap());
+            h
+        };
+        let now = 1_764_320_000;
+        let wait = retry_wait(&headers("-9223372036854775808"), 1, now);
+        assert_eq!(wait, Duration::ZERO);
+        let wait = retry_wait(&headers("9223372036854775807"), 1, -now);
+        assert_eq!(wait, Duration::from_secs(i64::MAX as u64));
+        let wait = retry_wait(&headers(&(now + 30).to_string()), 1, now);
+        assert_eq!(wait, Duration::from_secs(30));
+    }
+
+    /// Fuzz regression (auth0_responses): a Token Vault answer with
+    /// `"expires_in": 18446744073709551615` overflowed `Instant + Duration`.
+    #[test]
+    fn any_token_lifetime_is_accepted() {
+        let t = ProviderToken::new("x".into(), Some(Duration::from_secs(u64::MAX)), vec![]);
+        assert!(t.fresh());
+        let t = ProviderToken::new("x".into(), Some(Duration::MAX), vec![]);
+        assert!(t.fresh());
+        let t = ProviderToken::new("x".into(), Some(Duration::from_secs(30)), vec![]);
+        assert!(!t.fresh());
     }
 }

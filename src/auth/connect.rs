@@ -32,6 +32,56 @@ impl ConnectedAccount {
     }
 }
 
+/// One page of `GET /me/v1/connected-accounts/accounts`.
+#[derive(Debug, Deserialize)]
+pub struct AccountsPage {
+    #[serde(default)]
+    pub accounts: Vec<ConnectedAccount>,
+    /// The cursor of the next page, if any.
+    pub next: Option<String>,
+}
+
+impl AccountsPage {
+    /// Reads a page from the answer's JSON. Outside input: never panics.
+    pub fn read(value: serde_json::Value) -> Result<AccountsPage> {
+        serde_json::from_value(value)
+            .map_err(|e| Error::upstream(format!("unexpected accounts list from Auth0 ({e})")))
+    }
+}
+
+/// Reads a My Account API answer: a 2xx body as JSON (empty means null), any
+/// other status as an error with the problem's detail (redacted) and a hint.
+/// Outside input: never panics.
+pub fn read_answer(status: reqwest::StatusCode, bytes: &[u8]) -> Result<serde_json::Value> {
+    if status.is_success() {
+        if bytes.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        return serde_json::from_slice(bytes).map_err(|e| {
+            Error::upstream(format!("the My Account API answered unreadable JSON ({e})"))
+        });
+    }
+    let problem: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let detail = problem["detail"]
+        .as_str()
+        .or(problem["title"].as_str())
+        .unwrap_or("no detail")
+        .to_string();
+    let detail = crate::redact::redact(&detail);
+    Err(match status.as_u16() {
+        401 => Error::login_required(format!("the My Account API rejected the session: {detail}")),
+        403 => Error::upstream(format!("the My Account API refused: {detail}")).with_hint(
+            "give the Auth0 application a user-access grant to the My Account API with the Connected Accounts scopes, and an MRRT policy for it",
+        ),
+        404 => Error::general(format!("the connection attempt expired or is unknown: {detail}"))
+            .with_hint("run `devcontext connect` again"),
+        409 => Error::general(format!("that account is already connected: {detail}"))
+            .with_hint("run `devcontext disconnect` first to replace it"),
+        429 => Error::upstream(format!("Auth0 is rate limiting: {detail}")).with_hint("wait a minute and retry"),
+        _ => Error::upstream(format!("the My Account API answered HTTP {status}: {detail}")),
+    })
+}
+
 /// A My Account API client holding a short-lived access token (MRRT).
 pub struct MyAccount<'a> {
     active: &'a Active,
@@ -80,43 +130,11 @@ impl<'a> MyAccount<'a> {
             .bytes()
             .await
             .map_err(|e| crate::net::transport_error(&e, "Auth0 My Account API"))?;
-        if status.is_success() {
-            if bytes.is_empty() {
-                return Ok(serde_json::Value::Null);
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                Error::upstream(format!("the My Account API answered unreadable JSON ({e})"))
-            });
-        }
-        let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        let detail = problem["detail"]
-            .as_str()
-            .or(problem["title"].as_str())
-            .unwrap_or("no detail")
-            .to_string();
-        let detail = crate::redact::redact(&detail);
-        Err(match status.as_u16() {
-            401 => Error::login_required(format!("the My Account API rejected the session: {detail}")),
-            403 => Error::upstream(format!("the My Account API refused: {detail}")).with_hint(
-                "give the Auth0 application a user-access grant to the My Account API with the Connected Accounts scopes, and an MRRT policy for it",
-            ),
-            404 => Error::general(format!("the connection attempt expired or is unknown: {detail}"))
-                .with_hint("run `devcontext connect` again"),
-            409 => Error::general(format!("that account is already connected: {detail}"))
-                .with_hint("run `devcontext disconnect` first to replace it"),
-            429 => Error::upstream(format!("Auth0 is rate limiting: {detail}")).with_hint("wait a minute and retry"),
-            _ => Error::upstream(format!("the My Account API answered HTTP {status}: {detail}")),
-        })
+        read_answer(status, &bytes)
     }
 
     /// All linked accounts (follows pagination).
     pub async fn list(&self) -> Result<Vec<ConnectedAccount>> {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            accounts: Vec<ConnectedAccount>,
-            next: Option<String>,
-        }
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..50 {
@@ -127,9 +145,7 @@ impl<'a> MyAccount<'a> {
             let value = self
                 .request(reqwest::Method::GET, "accounts", None, &query)
                 .await?;
-            let page: Page = serde_json::from_value(value).map_err(|e| {
-                Error::upstream(format!("unexpected accounts list from Auth0 ({e})"))
-            })?;
+            let page = AccountsPage::read(value)?;
             all.extend(page.accounts);
             match page.next {
                 Some(n) if !n.is_empty() => cursor = Some(n),

@@ -128,14 +128,56 @@ pub async fn browser(
     finish(app, &client, store, LoginMethod::Browser, tokens).await
 }
 
+/// The device authorization endpoint's answer (RFC 8628 section 3.2).
 #[derive(Deserialize)]
-struct DeviceCode {
-    device_code: String,
-    user_code: String,
-    verification_uri: String,
-    verification_uri_complete: Option<String>,
-    expires_in: Option<u64>,
-    interval: Option<u64>,
+pub struct DeviceCode {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: Option<u64>,
+    pub interval: Option<u64>,
+}
+
+impl DeviceCode {
+    /// The page the user confirms the code on (with the code filled in when
+    /// Auth0 gives one), as Auth0 wrote it, once checked like every endpoint:
+    /// HTTPS or loopback http.
+    pub fn verification_url(&self) -> Result<&str> {
+        let url = self
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&self.verification_uri);
+        crate::net::secure_url(url, "verification URL")?;
+        Ok(url)
+    }
+
+    /// How long to wait between polls: Auth0's `interval` (5 s when absent), at least 1 s.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_secs(self.interval.unwrap_or(5).max(1))
+    }
+
+    /// How long the code lives: Auth0's `expires_in` (15 min when absent), at most `wait`.
+    pub fn lifetime(&self, wait: Duration) -> Duration {
+        Duration::from_secs(self.expires_in.unwrap_or(900)).min(wait)
+    }
+}
+
+/// Reads one device-flow poll refusal: still pending (`Ok`, with the interval
+/// to wait before the next poll; `slow_down` adds 5 s) or a final error.
+/// Outside input: never panics.
+pub fn device_poll_error(e: super::oauth::OAuthError, interval: Duration) -> Result<Duration> {
+    match e.error.as_str() {
+        "authorization_pending" => Ok(interval),
+        "slow_down" => Ok(interval.saturating_add(Duration::from_secs(5))),
+        "expired_token" => Err(
+            Error::general("the login code expired before it was approved")
+                .with_hint("run `devcontext login --device` again"),
+        ),
+        "access_denied" => Err(Error::general("login was cancelled or denied")
+            .with_hint("run `devcontext login --device` again and approve it")),
+        _ => Err(login_error(TokenFailure::OAuth(e))),
+    }
 }
 
 /// The Device Authorization Grant (RFC 8628) with the native app.
@@ -174,11 +216,7 @@ pub async fn device(
         .post_form(&device_endpoint, &form)
         .await
         .map_err(login_error)?;
-    let url = code
-        .verification_uri_complete
-        .clone()
-        .unwrap_or_else(|| code.verification_uri.clone());
-    crate::net::secure_url(&url, "verification URL")?;
+    let url = code.verification_url()?.to_string();
     let opened = !options.no_browser && open_browser(&url);
     progress(Progress::DeviceCode {
         user_code: &code.user_code,
@@ -186,12 +224,12 @@ pub async fn device(
         opened,
     });
     // Poll: wait `interval` measured from the previous answer; slow_down adds 5 s.
-    let mut interval = Duration::from_secs(code.interval.unwrap_or(5).max(1));
-    let deadline =
-        Instant::now() + Duration::from_secs(code.expires_in.unwrap_or(900)).min(options.wait);
+    // Never sleep past the deadline, however long an interval Auth0 asks for.
+    let mut interval = code.poll_interval();
+    let deadline = Instant::now() + code.lifetime(options.wait);
     loop {
-        tokio::time::sleep(interval).await;
-        if Instant::now() > deadline {
+        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+        if Instant::now() >= deadline {
             return Err(
                 Error::general("the login code expired before it was approved")
                     .with_hint("run `devcontext login --device` again"),
@@ -208,21 +246,7 @@ pub async fn device(
             .await;
         match result {
             Ok(tokens) => return finish(app, &client, store, LoginMethod::Device, tokens).await,
-            Err(TokenFailure::OAuth(e)) => match e.error.as_str() {
-                "authorization_pending" => continue,
-                "slow_down" => interval += Duration::from_secs(5),
-                "expired_token" => {
-                    return Err(
-                        Error::general("the login code expired before it was approved")
-                            .with_hint("run `devcontext login --device` again"),
-                    );
-                }
-                "access_denied" => {
-                    return Err(Error::general("login was cancelled or denied")
-                        .with_hint("run `devcontext login --device` again and approve it"));
-                }
-                _ => return Err(login_error(TokenFailure::OAuth(e))),
-            },
+            Err(TokenFailure::OAuth(e)) => interval = device_poll_error(e, interval)?,
             Err(TokenFailure::Other(e)) => return Err(e),
         }
     }
@@ -295,7 +319,8 @@ async fn userinfo(client: &Auth0, access_token: &Secret) -> Result<User> {
         .map_err(|e| Error::upstream(format!("userinfo unreadable: {e}")))
 }
 
-fn login_error(f: TokenFailure) -> Error {
+/// Maps a failed login grant (authorization code, device code) to a user error.
+pub fn login_error(f: TokenFailure) -> Error {
     match f {
         TokenFailure::Other(e) => e,
         TokenFailure::OAuth(e) => match e.error.as_str() {
@@ -305,5 +330,63 @@ fn login_error(f: TokenFailure) -> Error {
                 .with_hint("enable the Authorization Code (browser) or Device Code (--device) grant on the Auth0 application"),
             _ => session_error(&e),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::oauth::{OAuthError, read_token_answer};
+
+    fn refusal(code: &str) -> OAuthError {
+        OAuthError {
+            status: 400,
+            error: code.into(),
+            description: String::new(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn device_polling_follows_the_answers() {
+        let five = Duration::from_secs(5);
+        assert_eq!(
+            device_poll_error(refusal("authorization_pending"), five).unwrap(),
+            five
+        );
+        assert_eq!(
+            device_poll_error(refusal("slow_down"), five).unwrap(),
+            Duration::from_secs(10)
+        );
+        // however long Auth0 asked to wait already, slow_down cannot overflow
+        assert_eq!(
+            device_poll_error(refusal("slow_down"), Duration::MAX).unwrap(),
+            Duration::MAX
+        );
+        let e = device_poll_error(refusal("expired_token"), five).unwrap_err();
+        assert!(e.message.contains("expired"), "{e}");
+        let e = device_poll_error(refusal("access_denied"), five).unwrap_err();
+        assert!(e.message.contains("denied"), "{e}");
+    }
+
+    #[test]
+    fn device_code_answer_is_checked_and_bounded() {
+        let body = br#"{"device_code":"d","user_code":"ABCD-EFGH",
+            "verification_uri":"https://t.example/activate","interval":0,
+            "expires_in":18446744073709551615}"#;
+        let code: DeviceCode = read_token_answer(reqwest::StatusCode::OK, None, body).unwrap();
+        assert_eq!(
+            code.verification_url().unwrap(),
+            "https://t.example/activate"
+        );
+        assert_eq!(code.poll_interval(), Duration::from_secs(1));
+        let wait = Duration::from_secs(600);
+        assert_eq!(code.lifetime(wait), wait);
+        let body = br#"{"device_code":"d","user_code":"u",
+            "verification_uri":"https://t.example/activate",
+            "verification_uri_complete":"http://evil.example/activate?user_code=u"}"#;
+        let code: DeviceCode = read_token_answer(reqwest::StatusCode::OK, None, body).unwrap();
+        assert!(code.verification_url().is_err());
+        assert_eq!(code.poll_interval(), Duration::from_secs(5));
     }
 }

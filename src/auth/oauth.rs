@@ -36,6 +36,16 @@ impl Endpoints {
         }
     }
 
+    /// Reads a discovery document (`.well-known/openid-configuration`); every
+    /// endpoint must be HTTPS (or loopback http). Outside input: never panics.
+    pub fn from_discovery(body: &[u8]) -> Result<Endpoints> {
+        let endpoints: Endpoints = serde_json::from_slice(body).map_err(|e| {
+            Error::upstream(format!("Auth0 discovery document unreadable: {e}"))
+                .with_hint("check DEVCONTEXT_AUTH0_DOMAIN")
+        })?;
+        endpoints.checked()
+    }
+
     /// Every endpoint must be HTTPS (or loopback http).
     fn checked(self) -> Result<Endpoints> {
         net::secure_url(&self.token_endpoint, "token endpoint")?;
@@ -151,11 +161,11 @@ impl Auth0 {
             ))
             .with_hint("check DEVCONTEXT_AUTH0_DOMAIN (your tenant, e.g. you.us.auth0.com)"));
         }
-        let endpoints: Endpoints = response.json().await.map_err(|e| {
-            Error::upstream(format!("Auth0 discovery document unreadable: {e}"))
-                .with_hint("check DEVCONTEXT_AUTH0_DOMAIN")
-        })?;
-        endpoints.checked()
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| net::transport_error(&e, "Auth0 discovery"))?;
+        Endpoints::from_discovery(&bytes)
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -200,44 +210,56 @@ impl Auth0 {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
+            .map(str::to_string);
         let bytes = response
             .bytes()
             .await
             .map_err(|e| TokenFailure::Other(net::transport_error(&e, "Auth0")))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                TokenFailure::Other(
-                    Error::upstream(format!(
-                        "Auth0 answered HTTP {status} with an unreadable body ({e})"
-                    ))
-                    .with_hint("check DEVCONTEXT_AUTH0_DOMAIN points at your tenant"),
-                )
-            });
-        }
-        #[derive(Deserialize)]
-        struct Body {
-            error: Option<String>,
-            error_description: Option<String>,
-        }
-        let parsed: Option<Body> = serde_json::from_slice(&bytes).ok();
-        let (error, description) = match parsed {
-            Some(b) => (
-                b.error.unwrap_or_else(|| "unknown_error".into()),
-                b.error_description.unwrap_or_default(),
-            ),
-            None => (
-                "unknown_error".into(),
-                format!("HTTP {status} without an OAuth error body"),
-            ),
-        };
-        Err(TokenFailure::OAuth(OAuthError {
-            status: status.as_u16(),
-            error,
-            description: crate::redact::redact(&description),
-            retry_after,
-        }))
+        read_token_answer(status, retry_after.as_deref(), &bytes)
     }
+}
+
+/// Reads a token endpoint answer (any grant, and the device authorization
+/// endpoint): a 2xx body as `T`, anything else as an OAuth error kept whole
+/// (its description redacted). `retry_after` is the Retry-After header's text.
+/// Outside input: never panics.
+pub fn read_token_answer<T: serde::de::DeserializeOwned>(
+    status: reqwest::StatusCode,
+    retry_after: Option<&str>,
+    body: &[u8],
+) -> std::result::Result<T, TokenFailure> {
+    if status.is_success() {
+        return serde_json::from_slice(body).map_err(|e| {
+            TokenFailure::Other(
+                Error::upstream(format!(
+                    "Auth0 answered HTTP {status} with an unreadable body ({e})"
+                ))
+                .with_hint("check DEVCONTEXT_AUTH0_DOMAIN points at your tenant"),
+            )
+        });
+    }
+    #[derive(Deserialize)]
+    struct Body {
+        error: Option<String>,
+        error_description: Option<String>,
+    }
+    let parsed: Option<Body> = serde_json::from_slice(body).ok();
+    let (error, description) = match parsed {
+        Some(b) => (
+            b.error.unwrap_or_else(|| "unknown_error".into()),
+            b.error_description.unwrap_or_default(),
+        ),
+        None => (
+            "unknown_error".into(),
+            format!("HTTP {status} without an OAuth error body"),
+        ),
+    };
+    Err(TokenFailure::OAuth(OAuthError {
+        status: status.as_u16(),
+        error,
+        description: crate::redact::redact(&description),
+        retry_after: retry_after.and_then(|v| v.trim().parse().ok()),
+    }))
 }
 
 /// Splits a scope string on spaces and commas (some providers use commas).

@@ -1,0 +1,5 @@
+#![no_main]
+//! See fuzz/README.md and `devcontext_fuzz::auth0_responses` (fuzz/harness.rs).
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| devcontext_fuzz::auth0_responses(data));
