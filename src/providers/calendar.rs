@@ -239,11 +239,10 @@ pub fn fixed_offset(zone: &str) -> Option<FixedOffset> {
     }
     // POSIX sign: Etc/GMT+5 is five hours *behind* UTC.
     let rest = z.strip_prefix("Etc/GMT")?;
-    let (sign, hours) = rest.split_at(1);
-    let hours: i32 = hours.parse().ok().filter(|h| *h <= 14)?;
-    match sign {
-        "+" => FixedOffset::west_opt(hours * 3600),
-        "-" => FixedOffset::east_opt(hours * 3600),
+    let hours = |h: &str| h.parse::<i32>().ok().filter(|h| (0..=14).contains(h));
+    match (rest.strip_prefix('+'), rest.strip_prefix('-')) {
+        (Some(h), _) => FixedOffset::west_opt(hours(h)? * 3600),
+        (_, Some(h)) => FixedOffset::east_opt(hours(h)? * 3600),
         _ => None,
     }
 }
@@ -485,6 +484,11 @@ mod tests {
         assert_eq!(fixed_offset("Etc/GMT+5"), FixedOffset::west_opt(5 * 3600));
         assert_eq!(fixed_offset("Etc/GMT-3"), FixedOffset::east_opt(3 * 3600));
         assert_eq!(fixed_offset("Europe/Berlin"), None);
+        // Found by review of the fuzz harness: these panicked (a split inside a
+        // multi-byte character, an i32 overflow).
+        assert_eq!(fixed_offset("Etc/GMTé"), None);
+        assert_eq!(fixed_offset("Etc/GMT+-1000000"), None);
+        assert_eq!(fixed_offset("Etc/GMT-99"), None);
     }
 
     fn ev(title: &str, start: Value, end: Value) -> Value {
