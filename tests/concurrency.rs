@@ -335,18 +335,7 @@ fn decisions_match_the_permission_in_force_under_concurrent_flips() {
     );
     assert!(granted >= WORKERS.len(), "the last calls succeeded");
 
-    let out = env
-        .dc()
-        .args(["audit", "verify", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "audit verify: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = common::audit_verify(&env);
     assert_eq!(report["checked"], events.len());
     eprintln!(
         "concurrency: {tool_calls} tool calls and {perms_checks} `perms check`s \

@@ -19,7 +19,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -43,33 +42,7 @@ const RUNS: usize = 20;
 const ROTATION_LEEWAY_S: u64 = 30;
 
 fn device_login(env: &TestEnv) {
-    env.control("POST", "/__emulator/knobs", json!({"device_interval": 1}));
-    let mut child = env
-        .std_dc()
-        .args(["login", "--device", "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start devcontext login --device");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let code = loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "login exited before printing a code"
-        );
-        if let Some(rest) = line.split("confirm this code: ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    env.control(
-        "POST",
-        "/__emulator/device/approve",
-        json!({"user_code": code}),
-    );
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "device login failed");
+    common::device_login(env, &[]);
 }
 
 /// The refresh token in the file credential store (never printed).
@@ -150,18 +123,7 @@ fn assert_run_in_order(events: &[&Value]) {
 }
 
 fn audit_verifies(env: &TestEnv) -> u64 {
-    let out = env
-        .dc()
-        .args(["audit", "verify", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "audit verify failed after a kill: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = common::audit_verify(env);
     assert!(report["first_bad"].is_null(), "{report}");
     report["checked"].as_u64().unwrap()
 }

@@ -7,9 +7,6 @@
 //! whose upstream bodies echo the very tokens devcontext sent. It checks its
 //! own output for whole secrets; the scan then checks every piece of them.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use serde_json::{Value, json};
 
 mod common;
@@ -78,39 +75,9 @@ fn debug_logs_of_representative_commands_hold_no_secret() {
     };
 
     // Device login (Design B) and a tool call through the access-token exchange.
-    let mut child = env
-        .std_dc()
-        .args(["-vv", "login", "--device", "--no-browser"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let code = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "login exited before printing a code: {seen}"
-        );
-        seen.push_str(&line);
-        if let Some(rest) = line.split("confirm this code: ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    env.control(
-        "POST",
-        "/__emulator/device/approve",
-        json!({"user_code": code}),
-    );
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{seen}{rest}");
-    run.outputs.push((
-        "-vv login --device".into(),
-        format!("{}{seen}{rest}", String::from_utf8_lossy(&out.stdout)),
-    ));
+    let (stdout, stderr) = common::device_login(&env, &["-vv"]);
+    run.outputs
+        .push(("-vv login --device".into(), format!("{stdout}{stderr}")));
     run.ok("-vv", &["connect", "github"]);
     run.ok("-vv", &["tool", "github", "review_requests", "--json"]);
 

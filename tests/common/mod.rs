@@ -479,3 +479,60 @@ pub fn all_events(env: &TestEnv) -> Vec<Value> {
     events.sort_by_key(|e| e["id"].as_i64().unwrap());
     events
 }
+
+/// `audit verify --json` must pass; its report.
+pub fn audit_verify(env: &TestEnv) -> Value {
+    let out = env
+        .dc()
+        .args(["audit", "verify", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "audit verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A device login (`flags` go before `login`, e.g. `-vv`): waits for the
+/// code, approves it in the emulator, and returns the login's stdout and its
+/// whole stderr after checking that it succeeded.
+pub fn device_login(env: &TestEnv, flags: &[&str]) -> (String, String) {
+    env.control(
+        "POST",
+        "/__emulator/knobs",
+        serde_json::json!({"device_interval": 1}),
+    );
+    let mut child = env
+        .std_dc()
+        .args(flags)
+        .args(["login", "--device", "--no-browser"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start devcontext login --device");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let code = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "login exited before printing a code: {seen}"
+        );
+        seen.push_str(&line);
+        if let Some(rest) = line.split("confirm this code: ").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    env.control(
+        "POST",
+        "/__emulator/device/approve",
+        serde_json::json!({"user_code": code}),
+    );
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "device login failed: {seen}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), seen)
+}
