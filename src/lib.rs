@@ -24,6 +24,7 @@ pub mod perms;
 pub mod progress;
 pub mod providers;
 pub mod redact;
+pub mod sanitize;
 pub mod service;
 pub mod session;
 pub mod timespec;
