@@ -473,15 +473,15 @@ pub async fn complete(AxState(app): S, headers: HeaderMap, body: Bytes) -> Respo
     }
     let identity = identity_for_hint(&sess.connection, sess.login_hint.as_deref());
     let scopes = sess.granted_scopes.clone().unwrap_or_default();
-    let replace_all = st.knobs.connect_replace;
     let existing = st.accounts.iter().position(|a| {
         a.user == sess.sub
             && a.connection == sess.connection
             && a.identity.provider_user_id == identity.provider_user_id
     });
     let id = match existing {
-        Some(i) if replace_all || st.accounts[i].provider_state != ProviderState::Ok => {
-            // Re-authorization: the existing account gets fresh provider tokens.
+        Some(i) => {
+            // Re-connect (auth0-protocol.md §4.1a): the same account is
+            // replaced in place, tokens and scopes alike (not merged).
             let a = &mut st.accounts[i];
             a.scopes = scopes;
             a.provider_state = ProviderState::Ok;
@@ -492,18 +492,6 @@ pub async fn complete(AxState(app): S, headers: HeaderMap, body: Bytes) -> Respo
                 pt.expires_at = now;
             }
             st.accounts[i].id.clone()
-        }
-        Some(_) => {
-            return problem(
-                409,
-                "A0E-409-0001",
-                "Conflict",
-                &format!(
-                    "A connected account for connection '{}' and this provider user already exists",
-                    sess.connection
-                ),
-                None,
-            );
         }
         None => {
             let id = format!("cac_{}", rand_alnum(22));

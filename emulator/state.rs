@@ -162,9 +162,6 @@ pub struct Knobs {
     pub downscope: bool,
     /// When set, scopes granted by the next connect flows (instead of requested ones).
     pub connect_scopes: Option<Vec<String>>,
-    /// Completing a connect flow for an already linked, healthy provider
-    /// identity replaces it instead of answering 409.
-    pub connect_replace: bool,
 }
 
 impl Default for Knobs {
@@ -185,7 +182,6 @@ impl Default for Knobs {
             provider_token_lifetime_s: 3600,
             downscope: false,
             connect_scopes: None,
-            connect_replace: false,
         }
     }
 }

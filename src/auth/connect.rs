@@ -256,3 +256,133 @@ impl<'a> MyAccount<'a> {
             .map_err(|e| Error::upstream(format!("unexpected answer to connect/complete ({e})")))
     }
 }
+
+/// What `devcontext connect SERVICE [--scopes …]` will do, decided locally
+/// before any browser step from the accounts Auth0 lists (§4.1a of
+/// auth0-protocol.md: a re-connect replaces the account's scopes, so adding
+/// scopes means sending the union of the current and the new ones).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectPlan {
+    /// Not connected yet: connect with these scopes.
+    New { scopes: Vec<String> },
+    /// Already connected: re-authorise the same account in place with the
+    /// union of its scopes and the requested ones (`added` are the new ones).
+    Reauthorize {
+        account: ConnectedAccount,
+        scopes: Vec<String>,
+        added: Vec<String>,
+    },
+    /// Already connected with every requested scope: nothing to do.
+    NothingToAdd { account: ConnectedAccount },
+}
+
+/// Decides the connect plan. `requested` is `--scopes` (None: the defaults).
+pub fn plan_connect(
+    existing: Option<&ConnectedAccount>,
+    requested: Option<&[String]>,
+    defaults: &[&str],
+) -> ConnectPlan {
+    let wanted: Vec<String> = match requested {
+        Some(r) => r.to_vec(),
+        None => defaults.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut wanted_unique: Vec<String> = Vec::new();
+    for s in wanted {
+        if !wanted_unique.contains(&s) {
+            wanted_unique.push(s);
+        }
+    }
+    let Some(account) = existing else {
+        return ConnectPlan::New {
+            scopes: wanted_unique,
+        };
+    };
+    let added: Vec<String> = wanted_unique
+        .iter()
+        .filter(|s| !account.scopes.contains(s))
+        .cloned()
+        .collect();
+    if requested.is_some() && added.is_empty() {
+        return ConnectPlan::NothingToAdd {
+            account: account.clone(),
+        };
+    }
+    let mut scopes = Vec::new();
+    for s in account.scopes.iter().chain(added.iter()) {
+        if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
+    ConnectPlan::Reauthorize {
+        account: account.clone(),
+        scopes,
+        added,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(scopes: &[&str]) -> ConnectedAccount {
+        ConnectedAccount {
+            id: "cac_1".into(),
+            connection: "sign-in-with-slack".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            created_at: None,
+            expires_at: None,
+        }
+    }
+
+    fn v(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_new_connection_asks_for_the_requested_or_default_scopes() {
+        assert_eq!(
+            plan_connect(None, None, &["a", "b"]),
+            ConnectPlan::New {
+                scopes: v(&["a", "b"])
+            }
+        );
+        assert_eq!(
+            plan_connect(None, Some(&v(&["c", "c"])), &["a"]),
+            ConnectPlan::New { scopes: v(&["c"]) }
+        );
+    }
+
+    #[test]
+    fn adding_scopes_sends_the_union_and_keeps_the_old_ones() {
+        let acc = account(&["a", "b"]);
+        assert_eq!(
+            plan_connect(Some(&acc), Some(&v(&["b", "chat:write"])), &["a"]),
+            ConnectPlan::Reauthorize {
+                account: acc.clone(),
+                scopes: v(&["a", "b", "chat:write"]),
+                added: v(&["chat:write"]),
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_new_is_decided_locally() {
+        let acc = account(&["a", "b"]);
+        assert_eq!(
+            plan_connect(Some(&acc), Some(&v(&["b"])), &["a"]),
+            ConnectPlan::NothingToAdd {
+                account: acc.clone()
+            }
+        );
+        // A plain re-connect re-authorises in place with the current scopes
+        // (how a connection revoked at the provider is repaired).
+        assert_eq!(
+            plan_connect(Some(&acc), None, &["a"]),
+            ConnectPlan::Reauthorize {
+                account: acc.clone(),
+                scopes: v(&["a", "b"]),
+                added: vec![],
+            }
+        );
+    }
+}

@@ -3,12 +3,13 @@
 use crate::app::App;
 use crate::audit::{Action, Decision, NewEvent};
 use crate::auth::Active;
-use crate::auth::connect::{ConnectedAccount, MyAccount};
+use crate::auth::connect::{ConnectPlan, ConnectedAccount, MyAccount, plan_connect};
 use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
 use crate::hints::Hints;
 use crate::output;
 use crate::perms::{LinkedAccount, PermissionStore};
+use crate::sanitize;
 use crate::service::Service;
 
 /// Remembers what Auth0 reports as linked, for `perms list` and `status`.
@@ -34,23 +35,36 @@ fn remember(app: &App, accounts: &[ConnectedAccount]) -> Result<()> {
 
 pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
     let service: Service = args.service.parse()?;
-    let scopes: Vec<String> = match args.scopes {
-        Some(s) => s
-            .into_iter()
+    let requested: Option<Vec<String>> = args.scopes.map(|s| {
+        s.into_iter()
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .collect(),
-        None => service
-            .default_scopes()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    };
+            .collect()
+    });
     let audit = app.audit("connect")?;
     let active = Active::load(app)?;
     let port = super::login::callback_port(app)?;
     let result = super::block_on(async {
         let api = MyAccount::open(&active).await?;
+        // Local checks before any browser step: what is linked already.
+        let before = api.list().await?;
+        let existing = before.iter().find(|a| a.service() == Some(service));
+        let plan = plan_connect(existing, requested.as_deref(), service.default_scopes());
+        let scopes = match &plan {
+            ConnectPlan::NothingToAdd { .. } => return Ok::<_, Error>((plan, None, before)),
+            ConnectPlan::New { scopes } => scopes.clone(),
+            ConnectPlan::Reauthorize {
+                account,
+                scopes,
+                added,
+            } => {
+                eprintln!(
+                    "{}",
+                    sanitize::line(&reauthorize_notice(service, account, added))
+                );
+                scopes.clone()
+            }
+        };
         let account = api
             .connect(service, &scopes, port, args.no_browser, super::login::BROWSER_WAIT, &|url, opened| {
                 if opened {
@@ -61,10 +75,10 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
             })
             .await?;
         let all = api.list().await?;
-        Ok::<_, Error>((account, all))
+        Ok((plan, Some(account), all))
     })?;
     let event = NewEvent::new(Action::Connect, Decision::Granted).service(service.as_str());
-    let (account, all) = match result {
+    let (plan, account, all) = match result {
         Ok(r) => r,
         Err(e) => {
             let mut ev = event.reason(e.message.clone());
@@ -74,8 +88,29 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
         }
     };
     remember(app, &all)?;
+    let Some(account) = account else {
+        let ConnectPlan::NothingToAdd { account } = plan else {
+            return Err(Error::general("connect ended without an account"));
+        };
+        audit.append(event.reason(format!(
+            "already connected as {} with every requested scope; nothing changed",
+            account.id
+        )))?;
+        if args.json.json {
+            return output::print_json(&account);
+        }
+        return output::line(sanitize::line(&format!(
+            "{} is already connected ({}) with every scope asked for; nothing changed.",
+            service.display_name(),
+            account.id
+        )));
+    };
+    let verb = match plan {
+        ConnectPlan::Reauthorize { .. } => "re-authorised",
+        _ => "connected",
+    };
     audit.append(event.reason(format!(
-        "connected {} as {} with scopes [{}]",
+        "{verb} {} as {} with scopes [{}]",
         account.connection,
         account.id,
         account.scopes.join(" ")
@@ -93,6 +128,30 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
             format!(" with scopes: {}", account.scopes.join(" "))
         }
     ))
+}
+
+/// Says, before the browser opens, that an existing account is re-authorised
+/// in place and which scopes it keeps and gains.
+fn reauthorize_notice(service: Service, account: &ConnectedAccount, added: &[String]) -> String {
+    let kept = if account.scopes.is_empty() {
+        String::new()
+    } else {
+        format!("; it keeps {}", account.scopes.join(" "))
+    };
+    if added.is_empty() {
+        format!(
+            "{} is already connected ({}): re-authorising the same account in place{kept}.",
+            service.display_name(),
+            account.id
+        )
+    } else {
+        format!(
+            "{} is already connected ({}): re-authorising the same account in place to add {}{kept}.",
+            service.display_name(),
+            account.id,
+            added.join(" ")
+        )
+    }
 }
 
 pub fn connections(app: &App, json: bool) -> Result<()> {
