@@ -151,4 +151,35 @@ mod tests {
         );
         assert!(auth0_base("http://t.us.auth0.com").is_err());
     }
+
+    #[test]
+    fn hosts_that_only_look_like_loopback_are_not_loopback() {
+        for text in [
+            "http://localhost.evil.example",
+            "http://localhost.evil.example:8080/x",
+            "http://localhostx",
+            "http://xlocalhost",
+            "http://localhost.",
+            "http://127.0.0.1.evil.com",
+            "http://127.0.0.1.nip.io",
+            "http://0x7f.evil.example",
+            "http://128.0.0.1",
+            "http://[::2]",
+            "http://[::ffff:10.0.0.1]",
+        ] {
+            let url = Url::parse(text).unwrap();
+            assert!(!is_loopback(&url), "{text}");
+            let e = secure_url(text, "x").unwrap_err();
+            assert!(e.message.contains("plain http://"), "{text}: {}", e.message);
+        }
+        // `[::1].evil` is not a URL at all.
+        assert!(secure_url("http://[::1].evil", "x").is_err());
+        for text in [
+            "http://LOCALHOST:1",
+            "http://127.255.255.254",
+            "http://[0:0:0:0:0:0:0:1]",
+        ] {
+            assert!(is_loopback(&Url::parse(text).unwrap()), "{text}");
+        }
+    }
 }

@@ -143,4 +143,78 @@ mod tests {
         assert_eq!(redact("3 pull requests, 210 ms"), "3 pull requests, 210 ms");
         assert_eq!(redact("GET /search/issues"), "GET /search/issues");
     }
+
+    /// Every prefix alone masks a token, with no key word in front of it
+    /// (a key word would mask it anyway). The list is kept apart from
+    /// `PREFIXES` so that losing a prefix there fails here.
+    #[test]
+    fn each_prefix_masks_a_token_with_no_key_word_in_front() {
+        for prefix in [
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "github_pat_",
+            "xoxp-",
+            "xoxb-",
+            "xoxe",
+            "xoxa-",
+            "xoxr-",
+            "ya29.",
+            "1//",
+            "v1.",
+            "emu_",
+            "eyJ",
+            "sk-",
+        ] {
+            // Built at run time so no token-shaped string is committed.
+            let token = format!("{prefix}{}", "Q7w9E2r4T6y8");
+            for text in [
+                format!("upstream said {token} was rejected"),
+                format!("{token}"),
+                format!("error ({token}), retry"),
+            ] {
+                let s = redact(&text);
+                assert!(!s.contains(&token), "{prefix}: {text} -> {s}");
+                assert!(s.contains(MASK), "{prefix}: {text} -> {s}");
+            }
+            assert_eq!(
+                redact(&format!("upstream said {token} was rejected")),
+                "upstream said [redacted] was rejected",
+                "{prefix}: only the token goes"
+            );
+        }
+    }
+
+    #[test]
+    fn short_prefixed_words_and_prose_are_kept() {
+        // Seven characters after a prefix is too short to be a token.
+        for text in ["ghp_1234567", "sk-abcdefg", "v1.2.3 is out", "eyJ"] {
+            assert_eq!(redact(text), text);
+        }
+        // Eight is enough.
+        assert_eq!(redact("sk-abcdefgh"), MASK);
+    }
+
+    #[test]
+    fn a_key_word_masks_the_next_long_word_only() {
+        assert_eq!(
+            redact("password: hunter2hunter2 and more"),
+            "password: [redacted] and more"
+        );
+        // Too short to be a secret: kept, and the mask does not leak onto later words.
+        assert_eq!(
+            redact("token: abc then somethinglong"),
+            "token: abc then somethinglong"
+        );
+        assert_eq!(
+            redact("Refresh_Token=abcdefghijkl"),
+            "Refresh_Token=[redacted]"
+        );
+        assert_eq!(
+            redact("\"code\": \"0123456789\""),
+            "\"code\": \"[redacted]\""
+        );
+    }
 }

@@ -1,0 +1,372 @@
+//! Security invariants that mutation testing found unguarded (issue #15),
+//! each checked end to end through the real binary on a real store:
+//!
+//! - `audit verify` catches a row rewritten *and re-hashed* (only the next
+//!   event's `prev_hash` link can), and a change to any single hashed field
+//!   (so dropping a field from the hash is noticed);
+//! - `http://` hosts that merely look like loopback (`localhost.evil.example`,
+//!   `localhostx`, `127.0.0.1.evil.com`) are refused before any request;
+//! - a permission store that opens but fails when queried denies, audits the
+//!   denial and says why.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn dc(home: &Path) -> Command {
+    let mut cmd = Command::from_std(common::devcontext());
+    cmd.env_clear()
+        .env("DEVCONTEXT_HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// A home whose audit store holds five events written by the binary:
+/// granted changes, a denied check and granted checks.
+fn audited_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    dc(h).args(["perms", "revoke", "slack"]).assert().success();
+    dc(h).args(["perms", "check", "slack"]).assert().code(7);
+    dc(h).args(["perms", "grant", "slack"]).assert().success();
+    dc(h).args(["perms", "check", "slack"]).assert().success();
+    dc(h).args(["perms", "check", "github"]).assert().success();
+    let report = verify(h);
+    assert_eq!(report["checked"], 5, "{report}");
+    assert!(report["first_bad"].is_null(), "{report}");
+    home
+}
+
+fn audit_db(h: &Path) -> Connection {
+    Connection::open(h.join("state/audit.db")).unwrap()
+}
+
+/// `audit verify --json`'s report, whatever its exit code (0 intact, 1 broken).
+fn verify(h: &Path) -> Value {
+    let out = dc(h).args(["audit", "verify", "--json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit verify --json: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let intact = report["first_bad"].is_null();
+    assert_eq!(
+        out.status.code(),
+        Some(if intact { 0 } else { 1 }),
+        "exit code of audit verify for {report}"
+    );
+    report
+}
+
+/// The chain hash as documented in ARCHITECTURE.md, recomputed independently
+/// of the binary: SHA-256 over the JSON array of the previous hash and the
+/// event's fields in stored order.
+fn rehash(db: &Connection, id: i64) -> String {
+    let (fields, prev): (Value, String) = db
+        .query_row(
+            "SELECT id, ts_ms, run_id, command, service, tool, action, endpoint, decision, \
+             reason, http_status, duration_ms, prev_hash FROM events WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    json!([
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, Option<String>>(9)?,
+                        r.get::<_, Option<i64>>(10)?,
+                        r.get::<_, Option<i64>>(11)?,
+                    ]),
+                    r.get(12)?,
+                ))
+            },
+        )
+        .unwrap();
+    let mut all = vec![Value::String(prev)];
+    all.extend(fields.as_array().unwrap().iter().cloned());
+    let hash = hex::encode(Sha256::digest(Value::Array(all).to_string().as_bytes()));
+    db.execute(
+        "UPDATE events SET hash = ?1 WHERE id = ?2",
+        params![hash, id],
+    )
+    .unwrap();
+    hash
+}
+
+/// `audit verify` fails at event `id` with `problem`, after `checked` good events.
+fn assert_broken_at(h: &Path, id: i64, checked: i64, problem: &str) {
+    let report = verify(h);
+    assert_eq!(report["first_bad"]["id"], id, "{report}");
+    let said = report["first_bad"]["problem"].as_str().unwrap();
+    assert!(said.contains(problem), "{report}");
+    assert_eq!(report["checked"], checked, "{report}");
+}
+
+#[test]
+fn rehashing_a_rewritten_row_is_caught_by_the_next_prev_hash() {
+    let home = audited_home();
+    let h = home.path();
+    let db = audit_db(h);
+    // The denied check becomes a grant, with a hash that matches its new contents.
+    let decision: String = db
+        .query_row("SELECT decision FROM events WHERE id = 2", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(decision, "denied");
+    db.execute(
+        "UPDATE events SET decision = 'granted', reason = 'allowed' WHERE id = 2",
+        [],
+    )
+    .unwrap();
+    rehash(&db, 2);
+    // Event 2 is self-consistent: only event 3's link to it can tell.
+    assert_broken_at(h, 3, 2, "prev_hash does not match");
+    dc(h)
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("broken at event 3"));
+}
+
+#[test]
+fn the_test_rehash_matches_the_binarys_hash() {
+    // Guards the tests below: re-hashing an untouched row changes nothing.
+    let home = audited_home();
+    let db = audit_db(home.path());
+    for id in 1..=5 {
+        let stored: String = db
+            .query_row("SELECT hash FROM events WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rehash(&db, id), stored, "event {id}");
+    }
+}
+
+/// Changes one hashed field of event 2 alone, without re-hashing: the
+/// event's own hash must no longer match. Passes only if that field is hashed.
+fn tamper_one_field(set: &str) {
+    let home = audited_home();
+    let h = home.path();
+    let db = audit_db(h);
+    let n = db
+        .execute(&format!("UPDATE events SET {set} WHERE id = 2"), [])
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    assert_broken_at(h, 2, 1, "do not match its hash");
+}
+
+macro_rules! field_tamper_tests {
+    ($($name:ident: $set:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            tamper_one_field($set);
+        }
+    )*};
+}
+
+field_tamper_tests! {
+    tamper_ts_ms: "ts_ms = ts_ms - 86400000";
+    tamper_run_id: "run_id = 'feedfacefeedface'";
+    tamper_command: "command = 'perms grant'";
+    tamper_service: "service = 'github'";
+    tamper_tool: "tool = 'unread'";
+    tamper_action: "action = 'api_call'";
+    tamper_endpoint: "endpoint = 'GET /slack/conversations.history'";
+    tamper_decision: "decision = 'granted'";
+    tamper_reason: "reason = 'nothing to see'";
+    tamper_http_status: "http_status = 200";
+    tamper_duration_ms: "duration_ms = 12";
+}
+
+#[test]
+fn tamper_id_renumbering_every_event_after_an_anchor() {
+    // Every id shifted by 10 behind a forged anchor at 10: the links and the
+    // id sequence agree, so only the id inside each hash can tell.
+    let home = audited_home();
+    let h = home.path();
+    let db = audit_db(h);
+    db.execute(
+        "INSERT INTO chain_anchor (one, last_id, hash) VALUES (1, 10, ?1)",
+        [common_genesis()],
+    )
+    .unwrap();
+    db.execute("UPDATE events SET id = id + 10", []).unwrap();
+    drop(db);
+    assert_broken_at(h, 11, 0, "do not match its hash");
+}
+
+#[test]
+fn tamper_prev_hash_after_a_rehashed_row() {
+    // Event 2 rewritten and re-hashed, event 3 re-linked to it but not
+    // re-hashed: only a hash that covers prev_hash catches event 3.
+    let home = audited_home();
+    let h = home.path();
+    let db = audit_db(h);
+    db.execute("UPDATE events SET decision = 'granted' WHERE id = 2", [])
+        .unwrap();
+    let new_hash = rehash(&db, 2);
+    db.execute("UPDATE events SET prev_hash = ?1 WHERE id = 3", [new_hash])
+        .unwrap();
+    drop(db);
+    assert_broken_at(h, 3, 2, "do not match its hash");
+}
+
+fn common_genesis() -> &'static str {
+    "0000000000000000000000000000000000000000000000000000000000000000"
+}
+
+/// `http://` URLs whose host only looks like loopback.
+const LOOK_ALIKES: &[&str] = &[
+    "http://localhost.evil.example",
+    "http://localhost.evil.example:8080/",
+    "http://localhostx",
+    "http://localhost.",
+    "http://127.0.0.1.evil.com",
+    "http://127.0.0.1.nip.io",
+    "http://evil-localhost",
+    "http://[::1].evil",
+    "http://0x7f.evil.example",
+];
+
+#[test]
+fn look_alike_loopback_hosts_are_refused_for_the_tenant() {
+    let env = common::TestEnv::new();
+    for url in LOOK_ALIKES {
+        let out = env
+            .dc()
+            .env("DEVCONTEXT_AUTH0_DOMAIN", url)
+            .args(["login"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // `[::1].evil` is not even a valid URL; the rest are http:// off loopback.
+        let refused = stderr.contains("plain http://") || stderr.contains("not a valid URL");
+        assert!(
+            out.status.code() == Some(2) && refused && stderr.contains("hint:"),
+            "{url}: exit {:?}: {stderr}",
+            out.status.code()
+        );
+    }
+    assert!(
+        !env.requests().iter().any(|r| r["path"] == "/oauth/token"),
+        "a refused tenant URL must not be used"
+    );
+}
+
+#[test]
+fn look_alike_loopback_hosts_are_refused_for_provider_apis() {
+    let env = common::TestEnv::new();
+    env.login();
+    env.connect("github", None);
+    env.clear_requests();
+    for url in LOOK_ALIKES {
+        env.dc()
+            .env("DEVCONTEXT_GITHUB_API_URL", url)
+            .args(["tool", "github", "review_requests"])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("plain http://")
+                    .or(predicate::str::contains("not a valid URL")),
+            );
+    }
+    assert_eq!(env.exchanges(), 0, "no token exchanged for a refused URL");
+    // The real loopback spelling still works, so the refusals above are about the host.
+    let port = env.emu.url.rsplit(':').next().unwrap().to_string();
+    env.dc()
+        .env(
+            "DEVCONTEXT_GITHUB_API_URL",
+            format!("http://localhost:{port}/github"),
+        )
+        .args(["tool", "github", "review_requests", "--json"])
+        .assert()
+        .success();
+}
+
+/// Breaks the permission store after it was created so that it still opens
+/// (schema version current) but its rules cannot be queried.
+fn break_rules(h: &Path, sql: &str) {
+    let db = Connection::open(h.join("state/permissions.db")).unwrap();
+    db.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn a_store_whose_rules_cannot_be_queried_denies_audits_and_explains() {
+    for (what, sql) in [
+        ("rules table dropped", "DROP TABLE rules;"),
+        (
+            "rules column renamed",
+            "ALTER TABLE rules RENAME COLUMN effect TO outcome;",
+        ),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path();
+        dc(h).args(["perms", "check", "github"]).assert().success();
+        break_rules(h, sql);
+        for args in [
+            &["perms", "check", "github"][..],
+            &["perms", "check", "github.review_requests"][..],
+            &["perms", "check", "slack.post_message", "--write"][..],
+        ] {
+            dc(h).args(args).assert().code(7).stderr(
+                predicate::str::contains("permission store unreadable").and(
+                    predicate::str::contains("hint: fix or remove the permission store"),
+                ),
+            );
+        }
+        let denied: Vec<Value> = serde_json::from_slice(
+            &dc(h)
+                .args(["audit", "--decision", "denied", "--json"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert_eq!(
+            denied.len(),
+            3,
+            "{what}: every denial is audited: {denied:?}"
+        );
+        for e in &denied {
+            assert_eq!(e["action"], "permission_check", "{what}: {e}");
+            assert!(
+                e["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("permission store unreadable"),
+                "{what}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_tool_call_on_a_store_whose_rules_cannot_be_queried_exchanges_nothing() {
+    let env = common::TestEnv::new();
+    env.login();
+    env.connect("github", None);
+    break_rules(&env.home.path().join("dc"), "DROP TABLE rules;");
+    env.clear_requests();
+    env.dc()
+        .args(["tool", "github", "review_requests"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("permission store unreadable"));
+    assert_eq!(env.exchanges(), 0, "no token exchanged on a denial");
+    let checks = env.audit("permission_check");
+    assert_eq!(checks[0]["decision"], "denied", "{checks:?}");
+}
