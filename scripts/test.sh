@@ -35,8 +35,12 @@ if [ -x scripts/model.sh ]; then
 fi
 
 export DEVCONTEXT_SHARED=$shared
-# the keyring test must run (not skip) here: scripts/test.sh provides the Secret Service
+# Nothing that CI provides may be skipped: a test that would skip (and print
+# SKIPPED: ...) fails instead. The keyring test needs the Secret Service this
+# script starts, the contract test Prism, every suite the leak capture below.
 export DEVCONTEXT_REQUIRE_KEYRING=1
+export DEVCONTEXT_REQUIRE_PRISM=1
+export DEVCONTEXT_REQUIRE_LEAK_SCAN=1
 # The test harness (tests/common/mod.rs) records every emulator's minted
 # secrets, keeps every test home and captures every command's output here.
 python3 scripts/leak_scan.py --self-test

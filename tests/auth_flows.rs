@@ -375,11 +375,12 @@ fn bad_tenant_settings_get_one_line_with_a_hint() {
 #[test]
 fn keyring_holds_credentials_under_a_secret_service() {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        assert!(
-            std::env::var_os("DEVCONTEXT_REQUIRE_KEYRING").is_none(),
-            "DEVCONTEXT_REQUIRE_KEYRING is set but there is no D-Bus session: run scripts/test.sh"
+        common::skip(
+            "keyring_holds_credentials_under_a_secret_service",
+            "there is no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set); \
+             scripts/test.sh runs the suite inside one with an unlocked gnome-keyring",
+            "DEVCONTEXT_REQUIRE_KEYRING",
         );
-        eprintln!("no D-Bus session: keyring test not applicable (scripts/test.sh runs it)");
         return;
     }
     let env = Env::new("keyring");

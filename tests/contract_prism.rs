@@ -139,7 +139,11 @@ const CALLS: &[&[&str]] = &[
 #[test]
 fn every_tool_sends_requests_the_official_descriptions_accept() {
     if std::env::var("DEVCONTEXT_SKIP_PRISM").as_deref() == Ok("1") {
-        eprintln!("contract_prism: SKIPPED because DEVCONTEXT_SKIP_PRISM=1");
+        common::skip(
+            "contract_prism",
+            "DEVCONTEXT_SKIP_PRISM=1",
+            "DEVCONTEXT_REQUIRE_PRISM",
+        );
         return;
     }
     let _mocks = start_mocks();

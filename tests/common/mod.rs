@@ -101,11 +101,38 @@ impl Emulator {
     }
 }
 
+/// Says that a test (or part of one) is skipped, and why, on the real stderr
+/// (libtest captures `eprintln!` of a passing test, so a skip would look like
+/// a pass). Fails instead when `require_var` is set: scripts/test.sh sets it
+/// for every suite that must run in CI.
+pub fn skip(what: &str, reason: &str, require_var: &str) {
+    assert!(
+        std::env::var_os(require_var).is_none_or(|v| v.is_empty()),
+        "{what} must not be skipped here ({require_var} is set), but {reason}"
+    );
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: {what}: {reason} (set {require_var}=1 to make this a failure)"
+    );
+}
+
 /// `$DEVCONTEXT_LEAK_DIR` (with its `secrets`, `homes` and `output` folders), if set.
+/// Without it the capture is skipped, said once per test binary, and fails
+/// under `DEVCONTEXT_REQUIRE_LEAK_SCAN`.
 pub fn leak_dir() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = PathBuf::from(std::env::var_os("DEVCONTEXT_LEAK_DIR").filter(|v| !v.is_empty())?);
+        let Some(dir) = std::env::var_os("DEVCONTEXT_LEAK_DIR").filter(|v| !v.is_empty()) else {
+            skip(
+                &format!("leak capture in {}", env!("CARGO_CRATE_NAME")),
+                "DEVCONTEXT_LEAK_DIR is not set, so no output or home of this suite is \
+                 scanned for leaked secrets (scripts/test.sh sets it)",
+                "DEVCONTEXT_REQUIRE_LEAK_SCAN",
+            );
+            return None;
+        };
+        let dir = PathBuf::from(dir);
         for sub in ["secrets", "homes", "output", "bin"] {
             std::fs::create_dir_all(dir.join(sub))
                 .unwrap_or_else(|e| panic!("DEVCONTEXT_LEAK_DIR {}: {e}", dir.display()));
