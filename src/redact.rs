@@ -172,7 +172,7 @@ mod tests {
             let token = format!("{prefix}{}", "Q7w9E2r4T6y8");
             for text in [
                 format!("upstream said {token} was rejected"),
-                format!("{token}"),
+                token.clone(),
                 format!("error ({token}), retry"),
             ] {
                 let s = redact(&text);
