@@ -139,6 +139,9 @@ _devcontext() {
             devcontext__subcmd__help__subcmd__perms,list)
                 cmd="devcontext__subcmd__help__subcmd__perms__subcmd__list"
                 ;;
+            devcontext__subcmd__help__subcmd__perms,reset)
+                cmd="devcontext__subcmd__help__subcmd__perms__subcmd__reset"
+                ;;
             devcontext__subcmd__help__subcmd__perms,revoke)
                 cmd="devcontext__subcmd__help__subcmd__perms__subcmd__revoke"
                 ;;
@@ -153,6 +156,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__perms,list)
                 cmd="devcontext__subcmd__perms__subcmd__list"
+                ;;
+            devcontext__subcmd__perms,reset)
+                cmd="devcontext__subcmd__perms__subcmd__reset"
                 ;;
             devcontext__subcmd__perms,revoke)
                 cmd="devcontext__subcmd__perms__subcmd__revoke"
@@ -169,6 +175,9 @@ _devcontext() {
             devcontext__subcmd__perms__subcmd__help,list)
                 cmd="devcontext__subcmd__perms__subcmd__help__subcmd__list"
                 ;;
+            devcontext__subcmd__perms__subcmd__help,reset)
+                cmd="devcontext__subcmd__perms__subcmd__help__subcmd__reset"
+                ;;
             devcontext__subcmd__perms__subcmd__help,revoke)
                 cmd="devcontext__subcmd__perms__subcmd__help__subcmd__revoke"
                 ;;
@@ -179,7 +188,7 @@ _devcontext() {
 
     case "${cmd}" in
         devcontext)
-            opts="-v -h -V --verbose --no-color --help --version login config logout connect connections disconnect status perms ask tools tool audit completions man help"
+            opts="-v -h -V --verbose --no-color --utc --help --version login config logout connect connections disconnect status perms ask tools tool audit completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,7 +202,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__ask)
-            opts="-q -v -h --model --max-steps --json --quiet --yes --verbose --no-color --help"
+            opts="-q -v -h --model --max-steps --json --quiet --yes --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +224,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__audit)
-            opts="-v -h --service --tool --action --decision --since --until --run --limit --json --ndjson --verbose --no-color --help verify prune help"
+            opts="-v -h --service --tool --action --decision --since --until --run --limit --json --ndjson --verbose --no-color --utc --help verify prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,7 +326,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__audit__subcmd__prune)
-            opts="-v -h --before --json --verbose --no-color --help"
+            opts="-v -h --before --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +344,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__audit__subcmd__verify)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,7 +358,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__completions)
-            opts="-v -h --verbose --no-color --help bash zsh fish powershell"
+            opts="-v -h --verbose --no-color --utc --help bash zsh fish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,7 +372,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__config)
-            opts="-v -h --verbose --no-color --help"
+            opts="-v -h --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +386,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__connect)
-            opts="-v -h --scopes --no-browser --json --verbose --no-color --help"
+            opts="-v -h --scopes --no-browser --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,7 +404,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__connections)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,7 +418,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__disconnect)
-            opts="-v -h --verbose --no-color --help"
+            opts="-v -h --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,7 +628,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help__subcmd__perms)
-            opts="list revoke grant check"
+            opts="list revoke grant reset check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +670,20 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help__subcmd__perms__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__perms__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -731,7 +754,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__login)
-            opts="-v -h --device --no-browser --verbose --no-color --help"
+            opts="-v -h --device --no-browser --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -745,7 +768,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__logout)
-            opts="-v -h --verbose --no-color --help"
+            opts="-v -h --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +782,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__man)
-            opts="-v -h --verbose --no-color --help"
+            opts="-v -h --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,7 +796,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms)
-            opts="-v -h --verbose --no-color --help list revoke grant check help"
+            opts="-v -h --verbose --no-color --utc --help list revoke grant reset check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -787,7 +810,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms__subcmd__check)
-            opts="-v -h --write --json --verbose --no-color --help"
+            opts="-v -h --write --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,7 +824,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms__subcmd__grant)
-            opts="-v -h --for --write --json --verbose --no-color --help"
+            opts="-v -h --for --write --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -819,7 +842,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms__subcmd__help)
-            opts="list revoke grant check help"
+            opts="list revoke grant reset check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -888,6 +911,20 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__perms__subcmd__help__subcmd__reset)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__perms__subcmd__help__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -903,7 +940,21 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms__subcmd__list)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__perms__subcmd__reset)
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -917,7 +968,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__perms__subcmd__revoke)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,7 +982,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__status)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -945,7 +996,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__tool)
-            opts="-h -v --json --yes --help --verbose --no-color"
+            opts="-h -v --json --yes --help --verbose --no-color --utc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -959,7 +1010,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__tools)
-            opts="-v -h --json --verbose --no-color --help"
+            opts="-v -h --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -19,6 +19,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
+    /// Show times in UTC instead of the local time zone (JSON is always UTC)
+    #[arg(long, global = true)]
+    pub utc: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -67,7 +71,7 @@ pub enum Command {
     /// Allow or block the assistant per service and per tool
     #[command(
         subcommand,
-        after_help = "Examples:\n  devcontext perms list\n  devcontext perms revoke slack\n  devcontext perms grant slack.post_message --for 1h"
+        after_help = "Examples:\n  devcontext perms list\n  devcontext perms revoke slack\n  devcontext perms grant slack.post_message --for 1h\n  devcontext perms reset slack"
     )]
     Perms(PermsCommand),
 
@@ -181,6 +185,17 @@ pub enum PermsCommand {
         /// For a service: also allow its write tools without asking
         #[arg(long)]
         write: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+
+    /// Remove a service's or a tool's rules so the defaults apply again (reads allowed, writes ask)
+    #[command(
+        after_help = "Examples:\n  devcontext perms reset slack.post_message\n  devcontext perms reset slack   # also its tools' rules"
+    )]
+    Reset {
+        /// A service (github, calendar, slack) or a tool (slack.post_message)
+        subject: String,
         #[command(flatten)]
         json: JsonFlag,
     },

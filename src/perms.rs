@@ -376,16 +376,17 @@ impl PermissionStore {
         let svc = service.as_str();
         let tool_key = format!("{svc}.{tool}");
         // 1. A revoked service blocks everything, reads and writes.
-        if let Some(v) = judge(self.rule(svc, Access::Read)?, now_ms, svc)?
+        // (A lapsed grant's hint renews what this call needs: `--write` for a write.)
+        if let Some(v) = judge(self.rule(svc, Access::Read)?, now_ms, svc, access)?
             && matches!(v, Verdict::Deny { .. })
         {
             return Ok(v);
         }
         // 2. The most specific rule for this access wins: tool, then service.
-        if let Some(v) = judge(self.rule(&tool_key, access)?, now_ms, &tool_key)? {
+        if let Some(v) = judge(self.rule(&tool_key, access)?, now_ms, &tool_key, access)? {
             return Ok(v);
         }
-        if let Some(v) = judge(self.rule(svc, access)?, now_ms, svc)? {
+        if let Some(v) = judge(self.rule(svc, access)?, now_ms, svc, access)? {
             return Ok(v);
         }
         // 3. Defaults: reads allowed, writes need an explicit grant.
@@ -471,7 +472,12 @@ fn read_rule(r: &rusqlite::Row) -> rusqlite::Result<Rule> {
 }
 
 /// Turns a stored rule into a verdict, or None when there is no rule.
-fn judge(rule: Option<Rule>, now_ms: i64, subject: &str) -> rusqlite::Result<Option<Verdict>> {
+fn judge(
+    rule: Option<Rule>,
+    now_ms: i64,
+    subject: &str,
+    wanted: Access,
+) -> rusqlite::Result<Option<Verdict>> {
     let Some(rule) = rule else { return Ok(None) };
     if Access::parse(&rule.access).is_none() {
         return Ok(Some(unknown_state(subject, &rule.access)));
@@ -480,14 +486,19 @@ fn judge(rule: Option<Rule>, now_ms: i64, subject: &str) -> rusqlite::Result<Opt
         None => unknown_state(subject, &rule.effect),
         Some(Effect::Deny) => Verdict::deny(
             format!("{subject} is revoked for the assistant"),
-            format!("run `devcontext perms grant {subject}` to allow it again"),
+            format!(
+                "run `devcontext perms reset {subject}` to return it to the defaults (reads allowed, writes ask)"
+            ),
         ),
         Some(Effect::Allow) if rule.lapsed(now_ms) => Verdict::deny(
             format!(
                 "the grant for {subject} lapsed at {}",
                 rule.expires_at.as_deref().unwrap_or("?")
             ),
-            format!("run `devcontext perms grant {subject}` (with --for to time-box it)"),
+            format!(
+                "run `devcontext perms grant {}` to allow it for another hour, or `devcontext perms reset {subject}` for the defaults",
+                grant_args(subject, wanted.as_str())
+            ),
         ),
         Some(Effect::Allow) => Verdict::Allow {
             reason: match &rule.expires_at {
@@ -501,8 +512,19 @@ fn judge(rule: Option<Rule>, now_ms: i64, subject: &str) -> rusqlite::Result<Opt
 fn unknown_state(subject: &str, value: &str) -> Verdict {
     Verdict::deny(
         format!("unknown permission state '{value}' stored for {subject}"),
-        format!("run `devcontext perms revoke {subject}` or `perms grant {subject}` to reset it"),
+        format!("run `devcontext perms reset {subject}` to return it to the defaults"),
     )
+}
+
+/// The `perms grant` arguments that allow `access` on `subject` again for an
+/// hour, and no more: `slack --write --for 1h` for a service's writes,
+/// `slack.post_message --for 1h` for a tool.
+pub fn grant_args(subject: &str, access: &str) -> String {
+    if !subject.contains('.') && access == "write" {
+        format!("{subject} --write --for 1h")
+    } else {
+        format!("{subject} --for 1h")
+    }
 }
 
 fn describe(rule: Option<&Rule>, now_ms: i64, default: &str) -> String {
@@ -591,6 +613,69 @@ impl PermissionStore {
     }
 }
 
+/// What `perms reset` removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetOutcome {
+    pub subject: String,
+    /// The removed rules' subjects and accesses (`slack read`, `slack.post_message write`).
+    pub removed: Vec<String>,
+    pub changed: bool,
+    pub message: String,
+}
+
+impl PermissionStore {
+    /// Removes `subject`'s rules so the defaults apply again (reads allowed,
+    /// writes ask). For a service, its tools' rules go too: afterwards
+    /// nothing about it differs from a fresh install.
+    pub fn reset(&mut self, subject: &Subject) -> Result<ResetOutcome> {
+        let key = subject.key();
+        let pattern = format!("{key}.%");
+        let removed = db::immediate(&mut self.conn, |tx| {
+            let mut stmt = tx.prepare(
+                "SELECT subject, access FROM rules WHERE subject = ?1 OR (?2 AND subject LIKE ?3) \
+                 ORDER BY subject, access",
+            )?;
+            let removed: Vec<String> = stmt
+                .query_map(params![key, subject.tool.is_none(), pattern], |r| {
+                    Ok(format!(
+                        "{} {}",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            drop(stmt);
+            tx.execute(
+                "DELETE FROM rules WHERE subject = ?1 OR (?2 AND subject LIKE ?3)",
+                params![key, subject.tool.is_none(), pattern],
+            )?;
+            Ok(removed)
+        })
+        .map_err(|e| {
+            let path = Path::new(self.conn.path().unwrap_or("permissions.db"));
+            db::explain(path, "cannot change the permission store", &e)
+        })?;
+        let defaults = match &subject.tool {
+            None => "reads allowed, writes ask",
+            Some(_) => "the service's rules and the defaults apply",
+        };
+        let message = if removed.is_empty() {
+            format!("{key}: already at the defaults ({defaults}), nothing changed")
+        } else {
+            format!(
+                "{key}: back to the defaults ({defaults}); removed {}",
+                removed.join(", ")
+            )
+        };
+        Ok(ResetOutcome {
+            subject: key,
+            changed: !removed.is_empty(),
+            removed,
+            message,
+        })
+    }
+}
+
 impl From<&Verdict> for Error {
     fn from(v: &Verdict) -> Error {
         match v {
@@ -653,6 +738,49 @@ mod tests {
         );
         let v = s.decide(Service::Slack, "unread", Access::Read, 1000);
         assert!(v.reason().contains("lapsed"), "{v:?}");
+    }
+
+    #[test]
+    fn reset_returns_a_subject_to_the_defaults() {
+        let (_d, mut s) = store();
+        let slack = Subject::service(Service::Slack);
+        let post = Subject::tool(Service::Slack, "post_message");
+        s.set(&post, Access::Write, Effect::Deny, None, 0).unwrap();
+        s.set(&slack, Access::Read, Effect::Deny, None, 0).unwrap();
+        s.set(
+            &Subject::service(Service::Github),
+            Access::Read,
+            Effect::Deny,
+            None,
+            0,
+        )
+        .unwrap();
+        let out = s.reset(&post).unwrap();
+        assert_eq!(out.removed, ["slack.post_message write"]);
+        assert!(matches!(
+            s.decide(Service::Slack, "unread", Access::Read, 0),
+            Verdict::Deny { .. }
+        ));
+        let out = s.reset(&slack).unwrap();
+        assert_eq!(out.removed, ["slack read"]);
+        assert!(
+            s.decide(Service::Slack, "unread", Access::Read, 0)
+                .is_allowed()
+        );
+        assert!(matches!(
+            s.decide(Service::Slack, "post_message", Access::Write, 0),
+            Verdict::Ask { .. }
+        ));
+        assert!(!s.reset(&slack).unwrap().changed);
+        // Other services keep their rules.
+        assert!(
+            !s.decide(Service::Github, "activity", Access::Read, 0)
+                .is_allowed()
+        );
+        // A service reset takes its tools' rules along; `slackx` is not a tool of `slack`.
+        s.set(&post, Access::Write, Effect::Allow, None, 0).unwrap();
+        let out = s.reset(&slack).unwrap();
+        assert_eq!(out.removed, ["slack.post_message write"]);
     }
 
     #[test]

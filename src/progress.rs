@@ -230,8 +230,11 @@ mod tests {
     fn lines_name_the_outcome() {
         let ui = Ui {
             color: false,
+            table_color: false,
             stderr_tty: false,
             stdout_tty: false,
+            utc: true,
+            width: 80,
         };
         let ok = record("granted", None, Some("4 messages"));
         assert_eq!(plain_line(&ok), "slack.unread: 4 messages (210 ms)");

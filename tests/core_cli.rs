@@ -62,7 +62,7 @@ fn revoke_and_grant_round_trip_are_idempotent_and_audited() {
         .code(7)
         .stderr(
             predicate::str::contains("slack is revoked")
-                .and(predicate::str::contains("perms grant slack")),
+                .and(predicate::str::contains("perms reset slack")),
         );
 
     dc(h).args(["perms", "grant", "slack"]).assert().success();

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::audit::{self, AuditLog, Event, Filter};
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error::{Error, Result};
-use crate::output::{self, Color, write_error};
+use crate::output::{self, Cell, Color, Column, Table, write_error};
 use crate::service::Service;
 use crate::timespec;
 
@@ -98,46 +98,51 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
         eprintln!("no audit events match");
         return Ok(());
     }
-    let mut table = output::table(&[
-        "ID",
-        "TIME (UTC)",
-        "COMMAND",
-        "TOOL",
-        "ACTION",
-        "DECISION",
-        "ENDPOINT",
-        "MS",
-        "REASON",
+    let mut table = Table::new(&[
+        Column::text("id", 2),
+        Column::time("time", 0),
+        Column::text("command", 3),
+        Column::text("tool", 1),
+        Column::text("action", 0),
+        Column::text("decision", 0),
+        Column::text("endpoint", 5),
+        Column::text("ms", 4),
+        Column::text("reason", 6),
     ]);
     for e in &events {
-        let decision = match e.decision.as_str() {
-            "granted" => app.ui.paint(&e.decision, Color::Green),
-            "denied" => app.ui.paint(&e.decision, Color::Red),
-            _ => app.ui.paint(&e.decision, Color::Yellow),
-        };
+        let decision = Cell::from(e.decision.clone()).color(match e.decision.as_str() {
+            "granted" => Color::Green,
+            "denied" => Color::Red,
+            _ => Color::Yellow,
+        });
         let status = e
             .http_status
             .map(|s| format!(" -> {s}"))
             .unwrap_or_default();
-        table.add_row(vec![
-            e.id.to_string(),
-            e.time.replace('T', " ").trim_end_matches('Z').to_string(),
-            e.command.clone(),
-            e.tool
-                .clone()
-                .or_else(|| e.service.clone())
-                .unwrap_or_default(),
-            e.action.clone(),
+        table.row([
+            Cell::from(e.id.to_string()),
+            Cell::from(e.time.clone()),
+            Cell::from(e.command.clone()),
+            Cell::from(
+                e.tool
+                    .clone()
+                    .or_else(|| e.service.clone())
+                    .unwrap_or_default(),
+            ),
+            Cell::from(e.action.clone()),
             decision,
-            e.endpoint
-                .as_ref()
-                .map(|p| format!("{p}{status}"))
-                .unwrap_or_default(),
-            e.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
-            e.reason.clone().unwrap_or_default(),
+            Cell::from(
+                e.endpoint
+                    .as_ref()
+                    .map(|p| format!("{p}{status}"))
+                    .unwrap_or_default(),
+            ),
+            Cell::from(e.duration_ms.map(|d| d.to_string()).unwrap_or_default()),
+            Cell::from(e.reason.clone().unwrap_or_default()),
         ]);
     }
-    writeln!(out, "{table}").map_err(write_error)?;
+    let text = table.render(&app.ui.style(app.clock.now()));
+    writeln!(out, "{text}").map_err(write_error)?;
     out.flush().map_err(write_error)
 }
 

@@ -7,7 +7,7 @@ use crate::auth::connect::{ConnectPlan, ConnectedAccount, MyAccount, plan_connec
 use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
 use crate::hints::Hints;
-use crate::output;
+use crate::output::{self, Column, Table};
 use crate::perms::{LinkedAccount, PermissionStore};
 use crate::sanitize;
 use crate::service::Service;
@@ -165,17 +165,23 @@ pub fn connections(app: &App, json: bool) -> Result<()> {
         eprintln!("No accounts connected. Run `devcontext connect github|slack|google`.");
         return Ok(());
     }
-    let mut table = output::table(&["SERVICE", "CONNECTION", "ACCOUNT", "SCOPES", "CONNECTED"]);
+    let mut table = Table::new(&[
+        Column::text("service", 0),
+        Column::text("connection", 3),
+        Column::text("account", 2),
+        Column::time("connected", 1),
+        Column::text("scopes", 4),
+    ]);
     for a in &accounts {
-        table.add_row(vec![
+        table.row([
             a.service().map(|s| s.as_str()).unwrap_or("-").to_string(),
             a.connection.clone(),
             a.id.clone(),
-            a.scopes.join(" "),
             a.created_at.clone().unwrap_or_default(),
+            a.scopes.join(" "),
         ]);
     }
-    output::line(table)
+    output::print_table(&table, &app.ui.style(app.clock.now()))
 }
 
 pub fn disconnect(app: &App, service: &str) -> Result<()> {

@@ -105,6 +105,26 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
 
 pub fn logout(app: &App) -> Result<()> {
     let audit = app.audit("logout")?;
+    // A damaged credential file cannot be read, so the session cannot be
+    // revoked at Auth0; logging out still means removing it here (its
+    // hint sends people to `logout`, then `login`).
+    let file = app.paths.credentials_dir.join("credentials.json");
+    let damaged = std::fs::read(&file)
+        .is_ok_and(|b| serde_json::from_slice::<serde_json::Value>(&b).is_err());
+    if damaged {
+        std::fs::remove_file(&file)?;
+        Session::remove(app)?;
+        Hints::new(&app.paths.hints_dir()).forget(None)?;
+        audit.append(NewEvent::new(Action::Logout, Decision::Error).reason(
+            "the credential file was damaged: removed; nothing could be revoked at Auth0",
+        ))?;
+        return output::line(format!(
+            "Logged out: the damaged credential file {} was removed. The session could not be \
+             revoked at Auth0 (revoke it in the dashboard under Users > Sessions if the machine \
+             is not yours). Run `devcontext login` to sign in again.",
+            file.display()
+        ));
+    }
     let active = match Active::load(app) {
         Ok(a) => a,
         Err(e) if e.kind == crate::error::ExitCode::LoginRequired => {

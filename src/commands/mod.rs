@@ -19,7 +19,7 @@ use crate::output::Ui;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let ui = Ui::detect(cli.no_color);
+    let ui = Ui::detect(cli.no_color, cli.utc);
     // Only `ask` has flags that override settings.
     let overrides = match &cli.command {
         Command::Ask(args) => Overrides {

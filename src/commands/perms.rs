@@ -1,4 +1,4 @@
-//! `devcontext perms list|revoke|grant|check`.
+//! `devcontext perms list|revoke|grant|reset|check`.
 
 use serde::Serialize;
 
@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::audit::{Action, Decision, NewEvent};
 use crate::cli::PermsCommand;
 use crate::error::{Error, Result};
-use crate::output::{self, Color};
+use crate::output::{self, Cell, Color, Column, Table};
 use crate::perms::{self, Access, Change, Effect, PermissionStore, ServiceState, Verdict};
 use crate::timespec;
 use crate::tools;
@@ -64,6 +64,7 @@ pub fn run(app: &App, cmd: PermsCommand) -> Result<()> {
                 json.json,
             )
         }
+        PermsCommand::Reset { subject, json } => reset(app, &subject, json.json),
         PermsCommand::Check {
             subject,
             write,
@@ -78,13 +79,25 @@ fn list(app: &App, json: bool) -> Result<()> {
     if json {
         return output::print_json(&summary);
     }
-    let mut table = output::table(&["SERVICE", "STATE", "READ", "WRITE", "TOOL RULES"]);
+    let style = app.ui.style(app.clock.now());
+    // Times inside a rule's text ("allowed until …") follow the table's style.
+    let human = |text: &str| match &summary_time(text) {
+        Some(t) if style.tty => text.replace(t, &style.times.short_text(t)),
+        _ => text.to_string(),
+    };
+    let mut table = Table::new(&[
+        Column::text("service", 0),
+        Column::text("state", 0),
+        Column::text("read", 1),
+        Column::text("write", 1),
+        Column::text("tool rules", 2),
+    ]);
     for s in &summary {
-        let state = match s.state {
-            ServiceState::Connected => app.ui.paint(s.state.as_str(), Color::Green),
-            ServiceState::Revoked => app.ui.paint(s.state.as_str(), Color::Red),
-            ServiceState::NotConnected => app.ui.paint(s.state.as_str(), Color::Dim),
-        };
+        let state = Cell::from(s.state.as_str()).color(match s.state {
+            ServiceState::Connected => Color::Green,
+            ServiceState::Revoked => Color::Red,
+            ServiceState::NotConnected => Color::Dim,
+        });
         let svc = s.service.as_str();
         let tool_rules: Vec<String> = s
             .rules
@@ -96,22 +109,58 @@ fn list(app: &App, json: bool) -> Result<()> {
                     .as_ref()
                     .map(|t| format!(" until {t}"))
                     .unwrap_or_default();
-                format!("{} {}: {}{until}", r.subject, r.access, r.effect)
+                human(&format!("{} {}: {}{until}", r.subject, r.access, r.effect))
             })
             .collect();
-        table.add_row(vec![
-            svc.to_string(),
+        table.row([
+            Cell::from(svc),
             state,
-            s.read.clone(),
-            s.write.clone(),
-            if tool_rules.is_empty() {
+            Cell::from(human(&s.read)),
+            Cell::from(human(&s.write)),
+            Cell::from(if tool_rules.is_empty() {
                 "-".into()
             } else {
-                tool_rules.join("\n")
-            },
+                tool_rules.join("; ")
+            }),
         ]);
     }
-    output::line(table)
+    output::print_table(&table, &style)
+}
+
+/// The RFC 3339 time at the end of a rule's text (`allowed until T`), if any.
+fn summary_time(text: &str) -> Option<&str> {
+    let (_, t) = text.rsplit_once(' ')?;
+    chrono::DateTime::parse_from_rfc3339(t).ok().map(|_| t)
+}
+
+fn reset(app: &App, subject: &str, json: bool) -> Result<()> {
+    let (subject, _) = tools::parse_subject(subject)?;
+    let audit = app.audit("perms")?;
+    let mut store = PermissionStore::open(&app.paths.permissions_db())?;
+    // Under the audit store's write lock, like every other change (see `change`).
+    let (_, outcome) = audit.append_with(|| match store.reset(&subject) {
+        Ok(outcome) => {
+            let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
+                .service(subject.service.as_str())
+                .reason(format!("reset: {}", outcome.message));
+            if subject.tool.is_some() {
+                event = event.tool(subject.key());
+            }
+            (event, Ok(outcome))
+        }
+        Err(e) => (
+            NewEvent::new(Action::PermissionChange, Decision::Error)
+                .service(subject.service.as_str())
+                .reason(format!("reset {subject}: {}", e.message)),
+            Err(e),
+        ),
+    })?;
+    let outcome = outcome?;
+    if json {
+        output::print_json(&outcome)
+    } else {
+        output::line(&outcome.message)
+    }
 }
 
 fn change(app: &App, change: Change, json: bool) -> Result<()> {
@@ -138,9 +187,14 @@ fn change(app: &App, change: Change, json: bool) -> Result<()> {
     })?;
     let outcome = outcome?;
     if json {
-        output::print_json(&outcome)
-    } else {
-        output::line(&outcome.message)
+        return output::print_json(&outcome);
+    }
+    let style = app.ui.style(app.clock.now());
+    match &outcome.expires_at {
+        Some(t) if style.tty => {
+            output::line(outcome.message.replace(t, &style.times.short_text(t)))
+        }
+        _ => output::line(&outcome.message),
     }
 }
 
@@ -199,7 +253,8 @@ fn check(app: &App, subject: &str, write: bool, json: bool) -> Result<()> {
         Verdict::Deny { .. } => Err(Error::from(&verdict)),
         Verdict::Ask { reason } => Err(Error::blocked(format!("needs approval: {reason}"))
             .with_hint(format!(
-                "approve it when asked, or run `devcontext perms grant {subject} --for 1h`"
+                "approve it when asked, or run `devcontext perms grant {}`",
+                perms::grant_args(&subject.key(), access.as_str())
             ))),
     }
 }

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::approval::Policy;
 use crate::cli::ToolCallArgs;
 use crate::error::{Error, Result};
-use crate::output;
+use crate::output::{self, Cell, Color, Column, Table};
 use crate::perms::{self, Access, Verdict};
 use crate::service::Service;
 use crate::session;
@@ -80,17 +80,27 @@ pub fn list(app: &App, json: bool) -> Result<()> {
     if json {
         return output::print_json(&rows);
     }
-    let mut table = output::table(&["tool", "service", "access", "permission", "description"]);
+    let mut table = Table::new(&[
+        Column::text("tool", 0),
+        Column::text("access", 1),
+        Column::text("permission", 0),
+        Column::text("description", 2),
+    ]);
     for r in &rows {
-        table.add_row(vec![
-            r.tool.clone(),
-            r.service.to_string(),
-            r.access.to_string(),
-            r.permission.decision.to_string(),
-            r.description.to_string(),
+        let permission = Cell::from(r.permission.decision);
+        let permission = match r.permission.decision {
+            "allowed" => permission.color(Color::Green),
+            "blocked" => permission.color(Color::Red),
+            _ => permission.color(Color::Yellow),
+        };
+        table.row([
+            Cell::from(r.tool.clone()),
+            Cell::from(r.access.as_str()),
+            permission,
+            Cell::from(r.description),
         ]);
     }
-    output::line(table)
+    output::print_table(&table, &app.ui.style(app.clock.now()))
 }
 
 /// What the command line asked for besides the tool's own arguments.
@@ -375,11 +385,11 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     }
     output::line(&result.summary)?;
     if !result.table.rows.is_empty() {
-        let mut table = output::table(&result.table.headers);
+        let mut table = Table::new(&result.table.headers);
         for row in &result.table.rows {
-            table.add_row(row.clone());
+            table.row(row.iter().map(String::as_str));
         }
-        output::line(table)?;
+        output::print_table(&table, &app.ui.style(app.clock.now()))?;
     }
     let omitted = result.value.get("omitted").and_then(Value::as_u64);
     if let Some(n) = omitted.filter(|n| *n > 0) {

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::broker::{ApiClient, ProviderErrors};
 use crate::error::{Error, Result};
+use crate::output::Column;
 
 /// The read-only scope the calendar tools need.
 pub const READ_SCOPE: &str = "https://www.googleapis.com/auth/calendar.readonly";
@@ -113,7 +114,7 @@ impl ToolOutput for Schedule {
         plural(self.total as usize, "event", "events")
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let rows = self
             .events
             .iter()
@@ -127,14 +128,34 @@ impl ToolOutput for Schedule {
                     e.end.clone(),
                     e.title.clone(),
                     e.location.clone().unwrap_or_default(),
-                    e.my_response.clone().unwrap_or_default(),
+                    e.my_response
+                        .as_deref()
+                        .map(response_words)
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         (
-            vec!["start", "end", "title", "location", "my response"],
+            vec![
+                Column::time("start", 0),
+                Column::time("end", 2),
+                Column::text("title", 0),
+                Column::text("location", 3),
+                Column::text("my response", 1),
+            ],
             rows,
         )
+    }
+}
+
+/// Google's `responseStatus` in words (`needsAction` is "not answered").
+pub fn response_words(status: &str) -> String {
+    match status {
+        "needsAction" => "not answered".into(),
+        "accepted" => "accepted".into(),
+        "declined" => "declined".into(),
+        "tentative" => "maybe".into(),
+        other => other.into(),
     }
 }
 

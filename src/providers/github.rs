@@ -15,6 +15,7 @@ use super::{
 };
 use crate::broker::{ApiClient, Body, ProviderErrors};
 use crate::error::{Error, Result};
+use crate::output::Column;
 
 /// Longest comment body accepted (GitHub's own limit is 65,536 characters).
 pub const MAX_COMMENT: usize = 65_536;
@@ -154,7 +155,7 @@ impl ToolOutput for IssueList {
         }
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let rows = self
             .items
             .iter()
@@ -172,7 +173,16 @@ impl ToolOutput for IssueList {
                 ]
             })
             .collect();
-        (vec!["item", "title", "author", "updated", "url"], rows)
+        (
+            vec![
+                Column::text("item", 0),
+                Column::text("title", 0),
+                Column::text("author", 1),
+                Column::time("updated", 2),
+                Column::text("url", 3),
+            ],
+            rows,
+        )
     }
 }
 
@@ -207,7 +217,7 @@ impl ToolOutput for ActivityList {
         }
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let rows = self
             .items
             .iter()
@@ -220,7 +230,15 @@ impl ToolOutput for ActivityList {
                 ]
             })
             .collect();
-        (vec!["time", "kind", "repo", "summary"], rows)
+        (
+            vec![
+                Column::time("time", 0),
+                Column::text("kind", 2),
+                Column::text("repo", 1),
+                Column::text("summary", 0),
+            ],
+            rows,
+        )
     }
 }
 
@@ -254,7 +272,7 @@ impl ToolOutput for NotificationList {
         )
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let rows = self
             .items
             .iter()
@@ -268,7 +286,16 @@ impl ToolOutput for NotificationList {
                 ]
             })
             .collect();
-        (vec!["updated", "repo", "reason", "title", "url"], rows)
+        (
+            vec![
+                Column::time("updated", 1),
+                Column::text("repo", 1),
+                Column::text("reason", 2),
+                Column::text("title", 0),
+                Column::text("url", 3),
+            ],
+            rows,
+        )
     }
 }
 
@@ -286,9 +313,13 @@ impl ToolOutput for Comment {
         format!("commented on {}#{}", self.repo, self.number)
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         (
-            vec!["item", "comment", "created"],
+            vec![
+                Column::text("item", 0),
+                Column::text("comment", 0),
+                Column::time("created", 1),
+            ],
             vec![vec![
                 format!("{}#{}", self.repo, self.number),
                 self.url.clone(),

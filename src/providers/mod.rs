@@ -46,7 +46,7 @@ pub trait ToolOutput: Serialize {
     /// A short summary: "3 pull requests".
     fn summary(&self) -> String;
     /// Rows for the human table: (headers, rows).
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>);
+    fn table(&self) -> (Vec<crate::output::Column>, Vec<Vec<String>>);
 }
 
 /// Parses and validates a tool's arguments (`null` counts as `{}`).

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::broker::{ApiClient, ApiResponse, Body, ProviderErrors};
 use crate::error::{Error, Result};
+use crate::output::Column;
 use crate::service::Service;
 
 /// Longest message `post_message` sends.
@@ -158,7 +159,7 @@ impl ToolOutput for ChannelHistory {
         )
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let rows = self
             .messages
             .iter()
@@ -170,7 +171,14 @@ impl ToolOutput for ChannelHistory {
                 ]
             })
             .collect();
-        (vec!["time", "from", "text"], rows)
+        (
+            vec![
+                Column::time("time", 1),
+                Column::text("from", 0),
+                Column::text("text", 0),
+            ],
+            rows,
+        )
     }
 }
 
@@ -228,7 +236,7 @@ impl ToolOutput for Unread {
         )
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         let mut rows = Vec::new();
         for d in &self.direct_messages {
             for m in &d.messages {
@@ -248,7 +256,15 @@ impl ToolOutput for Unread {
                 m.text.clone(),
             ]);
         }
-        (vec!["kind", "time", "from", "text"], rows)
+        (
+            vec![
+                Column::text("kind", 1),
+                Column::time("time", 2),
+                Column::text("from", 0),
+                Column::text("text", 0),
+            ],
+            rows,
+        )
     }
 }
 
@@ -264,9 +280,13 @@ impl ToolOutput for Posted {
         format!("posted to #{}", self.channel)
     }
 
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    fn table(&self) -> (Vec<Column>, Vec<Vec<String>>) {
         (
-            vec!["channel", "channel id", "ts"],
+            vec![
+                Column::text("channel", 0),
+                Column::text("channel id", 2),
+                Column::text("ts", 1),
+            ],
             vec![vec![
                 format!("#{}", self.channel),
                 self.channel_id.clone(),
@@ -297,12 +317,42 @@ pub fn shape_message(m: &Value, names: &BTreeMap<String, String>) -> Message {
     let ts = s(m, "ts");
     Message {
         user_name: names.get(&user).cloned().or_else(|| opt_s(m, "username")),
-        text: truncate(&s(m, "text"), MAX_TEXT),
+        text: truncate(&resolve_mentions(&s(m, "text"), names), MAX_TEXT),
         time: ts_time(&ts),
         replies: m.get("reply_count").and_then(Value::as_u64),
         user,
         ts,
     }
+}
+
+/// Slack's user mentions (`<@U0DANA01>`, `<@U0DANA01|dana>`) as `@name`
+/// where the name is known; unknown ones stay as Slack wrote them.
+pub fn resolve_mentions(text: &str, names: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('>') else {
+            rest = &rest[start..];
+            break;
+        };
+        let inner = &after[..end];
+        let (id, label) = match inner.split_once('|') {
+            Some((id, label)) => (id, Some(label)),
+            None => (inner, None),
+        };
+        match names.get(id).map(String::as_str).or(label) {
+            Some(name) if !name.is_empty() => {
+                out.push('@');
+                out.push_str(name);
+            }
+            _ => out.push_str(&rest[start..start + 2 + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Finds a channel's id by name, reading `conversations.list` page by page.
@@ -608,11 +658,20 @@ pub async fn unread(api: ApiClient<'_>, args: UnreadArgs) -> Result<Unread> {
             messages: shown,
         });
     }
+    if let Some(me) = opt_s(&me.body, "user") {
+        names.entry(my_id.clone()).or_insert(me);
+    }
+    for d in &mut dms {
+        for m in &mut d.messages {
+            m.text = resolve_mentions(&m.text, &names);
+        }
+    }
     let mut mentions = shape_mentions(&found.body, limit);
     for m in &mut mentions.items {
         if let Some(n) = names.get(&m.user) {
             m.user_name = Some(n.clone());
         }
+        m.text = resolve_mentions(&m.text, &names);
     }
     api.remember(&UnreadHints {
         user_id: my_id.clone(),
@@ -783,6 +842,23 @@ mod tests {
         // Never read: every message not mine.
         let never = json!({"last_read": "0000000000.000000"});
         assert_eq!(unread_part(&never, messages, "UME").1.len(), 3);
+    }
+
+    #[test]
+    fn mentions_use_known_names() {
+        let names: BTreeMap<String, String> = [("U0DANA01".to_string(), "dana".to_string())].into();
+        assert_eq!(
+            resolve_mentions("<@U0DANA01> you are on call from 17:00", &names),
+            "@dana you are on call from 17:00"
+        );
+        assert_eq!(
+            resolve_mentions("hi <@U9|sam> and <@U8>", &names),
+            "hi @sam and <@U8>"
+        );
+        assert_eq!(
+            resolve_mentions("broken <@U0DANA01", &names),
+            "broken <@U0DANA01"
+        );
     }
 
     #[test]

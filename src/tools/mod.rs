@@ -63,7 +63,7 @@ pub struct ToolResult {
 /// A result as a table: column headers and rows of cells.
 #[derive(Debug, Clone, Default)]
 pub struct TableData {
-    pub headers: Vec<&'static str>,
+    pub headers: Vec<crate::output::Column>,
     pub rows: Vec<Vec<String>>,
 }
 
