@@ -289,7 +289,7 @@ fn with_slack_revoked_the_answer_says_so_and_the_audit_shows_the_denial() {
     assert!(out.status.success(), "{}", stderr(&out));
     let answer = String::from_utf8_lossy(&out.stdout);
     assert!(answer.contains("could not read Slack"), "{answer}");
-    assert!(answer.contains("perms grant slack"), "{answer}");
+    assert!(answer.contains("perms reset slack"), "{answer}");
     assert!(
         stderr(&out).contains("slack.unread: blocked"),
         "{}",
