@@ -216,5 +216,11 @@ mod tests {
             redact("\"code\": \"0123456789\""),
             "\"code\": \"[redacted]\""
         );
+        // Punctuation glued to a key word (a command-line flag) still makes it one.
+        assert_eq!(redact("--password hunter2hunter2"), "--password [redacted]");
+        assert_eq!(
+            redact("-client_secret; longsecretvalue"),
+            "-client_secret; [redacted]"
+        );
     }
 }

@@ -248,4 +248,108 @@ mod tests {
         let e = exchange_error(Service::Github, &err("unauthorized_client", 403));
         assert!(e.hint.unwrap().contains("Token Vault grant"));
     }
+
+    /// Every mapping arm, with the status guards on both sides: the exit
+    /// code, what the message says and what the hint tells the user to do.
+    #[test]
+    fn every_token_vault_error_maps_to_its_own_exit_code_message_and_hint() {
+        let cases: &[(&str, u16, i32, &str, &str)] = &[
+            (
+                "federated_connection_refresh_token_not_found",
+                401,
+                4,
+                "is not connected",
+                "devcontext connect github",
+            ),
+            (
+                "federated_connection_refresh_token_flow_failed",
+                401,
+                4,
+                "revoked or expired",
+                "to re-authorize",
+            ),
+            (
+                "invalid_grant",
+                400,
+                3,
+                "session has expired",
+                "devcontext login",
+            ),
+            (
+                "expired_token",
+                400,
+                3,
+                "session has expired",
+                "devcontext login",
+            ),
+            (
+                "access_denied",
+                401,
+                2,
+                "client credentials",
+                "CLIENT_SECRET",
+            ),
+            (
+                "invalid_client",
+                401,
+                2,
+                "client credentials",
+                "CLIENT_SECRET",
+            ),
+            ("invalid_client", 400, 5, "Token Vault refused", "feta"),
+            (
+                "unmet_authentication_requirements",
+                401,
+                3,
+                "fresh sign-in",
+                "devcontext login",
+            ),
+            (
+                "unauthorized_client",
+                403,
+                5,
+                "does not allow this application",
+                "Token Vault grant",
+            ),
+            ("mfa_required", 403, 5, "requires MFA", "MFA policy"),
+            (
+                "too_many_requests",
+                429,
+                5,
+                "rate limiting",
+                "wait a minute",
+            ),
+            (
+                "invalid_request",
+                400,
+                1,
+                "rejected the exchange request",
+                "devcontext bug",
+            ),
+            (
+                "access_denied",
+                403,
+                5,
+                "denied the Token Vault exchange",
+                "Auth0 Action",
+            ),
+            ("server_error", 500, 5, "server error", "status.auth0.com"),
+            (
+                "temporarily_unavailable",
+                503,
+                5,
+                "server error",
+                "status.auth0.com",
+            ),
+            ("something_new", 499, 5, "Token Vault refused", "feta"),
+        ];
+        for &(code, status, exit, message, hint) in cases {
+            let e = exchange_error(Service::Github, &err(code, status));
+            let what = format!("{code} {status}: {} / {:?}", e.message, e.hint);
+            assert_eq!(e.exit_code(), exit, "{what}");
+            assert!(e.message.contains(message), "{what}");
+            assert!(e.message.contains(code), "the code is named: {what}");
+            assert!(e.hint.as_deref().unwrap_or("").contains(hint), "{what}");
+        }
+    }
 }

@@ -370,3 +370,108 @@ fn a_tool_call_on_a_store_whose_rules_cannot_be_queried_exchanges_nothing() {
     let checks = env.audit("permission_check");
     assert_eq!(checks[0]["decision"], "denied", "{checks:?}");
 }
+
+/// The provider client follows a redirect only to https:// or loopback, and
+/// and stops at the fifth request of a chain (src/net.rs). `0.0.0.0` is not loopback by the rules
+/// but reaches this machine, so a followed redirect there shows up in the
+/// emulator's request log.
+#[test]
+fn provider_redirects_are_followed_only_to_https_or_loopback_and_not_forever() {
+    let env = common::TestEnv::new();
+    env.login();
+    env.connect("github", None);
+    let port = env.emu.url.rsplit(':').next().unwrap().to_string();
+    let redirect = |to: &str, times: u64| {
+        env.control("DELETE", "/__emulator/faults", Value::Null);
+        env.fault(json!({
+            "path_prefix": "/github/user",
+            "status": 302,
+            "headers": {"location": to},
+            "times": times,
+        }));
+        env.clear_requests();
+    };
+    let hits = |path: &str| env.requests().iter().filter(|r| r["path"] == path).count();
+
+    // Plain http:// off loopback: not followed.
+    redirect(&format!("http://0.0.0.0:{port}/github/user/elsewhere"), 1);
+    let out = env
+        .dc()
+        .args(["tool", "github", "activity", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a 302 that is not followed is an error"
+    );
+    assert_eq!(hits("/github/user"), 1);
+    assert_eq!(
+        hits("/github/user/elsewhere"),
+        0,
+        "followed a redirect off loopback"
+    );
+
+    // A loop: the first request and four redirects, then an error (net.rs
+    // stops once five URLs were visited).
+    redirect(&format!("{}/github/user", env.emu.url), 0);
+    let out = env
+        .dc()
+        .args(["tool", "github", "activity", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(hits("/github/user"), 5, "one request and four redirects");
+
+    // One redirect on loopback: followed, and the call succeeds.
+    redirect(&format!("{}/github/user", env.emu.url), 1);
+    env.json(&["tool", "github", "activity", "--json"]);
+    assert_eq!(hits("/github/user"), 2, "the redirect was followed once");
+}
+
+/// A write asks only when both stdin and stderr are a terminal: the person
+/// must see the preview (stderr) and answer it (stdin). With either one
+/// redirected it is refused without a prompt, even if "y" is waiting on stdin.
+#[test]
+fn a_write_is_refused_without_a_prompt_unless_stdin_and_stderr_are_both_terminals() {
+    let env = common::TestEnv::new();
+    env.login();
+    env.connect("slack", Some(common::SLACK_SCOPES_WITH_WRITE));
+    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let post = format!("{bin} tool slack post_message --channel general --text 'standup in 5'");
+    for (what, redirect) in [
+        ("stdin not a terminal", "</dev/null"),
+        ("stderr not a terminal", "2>/dev/null"),
+    ] {
+        let mut child = common::captured("script")
+            .args(["-qec", &format!("{post} {redirect}"), "/dev/null"])
+            .envs(
+                env.std_dc()
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A "y" typed on the terminal must not approve a preview nobody saw.
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let screen = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(7), "{what}: {screen}");
+        assert!(!screen.contains("Allow this once?"), "{what}: {screen}");
+        let approvals = env.audit("approval");
+        assert_eq!(approvals[0]["decision"], "denied", "{what}: {approvals:?}");
+        assert!(
+            approvals[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("no terminal"),
+            "{what}: {approvals:?}"
+        );
+    }
+    assert_eq!(
+        env.get("/__emulator/writes").as_array().map(Vec::len),
+        Some(0),
+        "nothing was posted"
+    );
+}
