@@ -150,7 +150,7 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __f
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l since -d 'Only events at or after this time (24h, 7d, 2026-11-01, RFC 3339)' -r
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l until -d 'Only events before this time (same forms as --since)' -r
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l run -d 'Only events of this run id' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l limit -d 'At most this many events, newest first [default: 50; none for --ndjson]' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l limit -d 'At most this many events, newest first; 0 for all [default: 50; all for --ndjson]' -r
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l json -d 'Print a JSON array'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l ndjson -d 'Print one JSON event per line, streamed'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'

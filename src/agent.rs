@@ -672,8 +672,12 @@ impl Agent<'_> {
         Err(Error::new(
             ExitCode::StepLimit,
             format!(
-                "the model did not finish within {} steps (--max-steps)",
-                self.max_steps
+                "the model did not finish within {} (--max-steps)",
+                if self.max_steps == 1 {
+                    "1 step".to_string()
+                } else {
+                    format!("{} steps", self.max_steps)
+                }
             ),
         )
         .with_hint("raise --max-steps (or DEVCONTEXT_MAX_STEPS), or ask a narrower question"))

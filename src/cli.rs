@@ -290,7 +290,7 @@ pub struct AuditArgs {
     /// Only events of this run id
     #[arg(long)]
     pub run: Option<String>,
-    /// At most this many events, newest first [default: 50; none for --ndjson]
+    /// At most this many events, newest first; 0 for all [default: 50; all for --ndjson]
     #[arg(long, allow_hyphen_values = true)]
     pub limit: Option<u64>,
     /// Print a JSON array

@@ -487,7 +487,7 @@ fn judge(
         Some(Effect::Deny) => Verdict::deny(
             format!("{subject} is revoked for the assistant"),
             format!(
-                "run `devcontext perms reset {subject}` to return it to the defaults (reads allowed, writes ask)"
+                "run `devcontext perms reset {subject}` to return it to the defaults: reads allowed, writes ask"
             ),
         ),
         Some(Effect::Allow) if rule.lapsed(now_ms) => Verdict::deny(

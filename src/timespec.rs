@@ -62,8 +62,14 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             return Err(too_long());
         }
     }
-    if !digits.is_empty() || total == 0 {
+    if !digits.is_empty() {
         return Err(bad());
+    }
+    if total == 0 {
+        return Err(
+            Error::usage(format!("'{text}' is zero; a duration must be longer"))
+                .with_hint("give at least one second, like 30m or 2h"),
+        );
     }
     Ok(Duration::seconds(total))
 }

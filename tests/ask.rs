@@ -20,9 +20,13 @@ impl std::ops::Deref for Env {
 }
 
 impl Env {
-    /// A fresh home and emulator; not logged in.
+    /// Logged in with GitHub connected: the least `ask` accepts before its
+    /// first model request (see `nothing_reaches_the_model_before_the_local_checks_pass`).
     fn bare() -> Env {
-        Env(common::TestEnv::new())
+        let env = common::TestEnv::new();
+        env.login();
+        env.connect("github", None);
+        Env(env)
     }
 
     /// Logged in, with GitHub, Slack and Google connected.
@@ -444,4 +448,74 @@ fn a_model_server_error_in_a_foreign_shape_is_one_clear_line() {
         1,
         "{err}"
     );
+}
+
+/// The model requests (any path under /v1) in the emulator's log.
+fn model_traffic(env: &common::TestEnv) -> Vec<Value> {
+    env.requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/v1/")))
+        .collect()
+}
+
+#[test]
+fn nothing_reaches_the_model_before_the_local_checks_pass() {
+    let mut env = common::TestEnv::new();
+    let ask = |env: &common::TestEnv| {
+        env.dc()
+            .args(["ask", "What is on my calendar?"])
+            .output()
+            .unwrap()
+    };
+    let hint = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    // Not logged in: exit 3, and the question never left the machine.
+    let out = ask(&env);
+    assert_eq!(out.status.code(), Some(3), "{}", hint(&out));
+    assert!(hint(&out).contains("`devcontext login`"), "{}", hint(&out));
+    assert_eq!(model_traffic(&env), Vec::<Value>::new());
+
+    // Logged in, nothing connected: exit 4 with the connect hint.
+    env.login();
+    let out = ask(&env);
+    assert_eq!(out.status.code(), Some(4), "{}", hint(&out));
+    assert!(
+        hint(&out).contains("`devcontext connect github`"),
+        "{}",
+        hint(&out)
+    );
+    assert_eq!(model_traffic(&env), Vec::<Value>::new());
+
+    // The only connected service revoked: exit 7, `perms reset` suggested.
+    env.connect("google", None);
+    env.dc()
+        .args(["perms", "revoke", "google"])
+        .assert()
+        .success();
+    let out = ask(&env);
+    assert_eq!(out.status.code(), Some(7), "{}", hint(&out));
+    assert!(
+        hint(&out).contains("`devcontext perms reset calendar`"),
+        "{}",
+        hint(&out)
+    );
+    assert_eq!(model_traffic(&env), Vec::<Value>::new());
+
+    // No model endpoint: exit 2, before anything else.
+    env.dc()
+        .args(["perms", "reset", "calendar"])
+        .assert()
+        .success();
+    env.set("OPENAI_BASE_URL", "");
+    let out = ask(&env);
+    assert_eq!(out.status.code(), Some(2), "{}", hint(&out));
+    assert!(hint(&out).contains("OPENAI_BASE_URL"), "{}", hint(&out));
+    assert_eq!(model_traffic(&env), Vec::<Value>::new());
+
+    // All fine: now (and only now) the model is asked.
+    let url = env.emu.var("OPENAI_BASE_URL");
+    env.set("OPENAI_BASE_URL", &url);
+    let out = ask(&env);
+    assert!(out.status.success(), "{}", hint(&out));
+    assert!(!model_traffic(&env).is_empty());
 }

@@ -367,6 +367,12 @@ impl AuditLog {
         query::run(&conn, filter, sink).map_err(|e| db::read_error(&self.path, e))
     }
 
+    /// How many events match `filter`, ignoring its limit.
+    pub fn count(&self, filter: &Filter) -> Result<u64> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        query::count(&conn, filter).map_err(|e| db::read_error(&self.path, e))
+    }
+
     /// Recomputes the whole chain.
     pub fn verify(&self) -> Result<VerifyReport> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());

@@ -45,12 +45,8 @@ fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
     ))
 }
 
-/// Runs the query and hands each event, newest first, to `sink`. Returns the count.
-pub(super) fn run(
-    conn: &Connection,
-    filter: &Filter,
-    mut sink: impl FnMut(Event) -> Result<()>,
-) -> Result<u64> {
+/// The WHERE clause (with its leading space, or empty) and its values.
+fn conditions(filter: &Filter) -> (String, Vec<&dyn ToSql>) {
     let mut clauses: Vec<&str> = Vec::new();
     let mut values: Vec<&dyn ToSql> = Vec::new();
     let text_filters = [
@@ -60,7 +56,7 @@ pub(super) fn run(
         ("decision = ?", &filter.decision),
         ("run_id = ?", &filter.run_id),
     ];
-    for (clause, value) in text_filters.iter() {
+    for (clause, value) in text_filters.into_iter() {
         if let Some(v) = value {
             clauses.push(clause);
             values.push(v);
@@ -74,17 +70,26 @@ pub(super) fn run(
         clauses.push("ts_ms < ?");
         values.push(until);
     }
+    if clauses.is_empty() {
+        (String::new(), values)
+    } else {
+        (format!(" WHERE {}", clauses.join(" AND ")), values)
+    }
+}
+
+/// Runs the query and hands each event, newest first, to `sink`. Returns the count.
+pub(super) fn run(
+    conn: &Connection,
+    filter: &Filter,
+    mut sink: impl FnMut(Event) -> Result<()>,
+) -> Result<u64> {
+    let (clause, mut values) = conditions(filter);
     let limit = filter
         .limit
         .map(|l| l.min(i64::MAX as u64) as i64)
         .unwrap_or(-1);
     values.push(&limit);
-    let mut sql = format!("SELECT {COLUMNS} FROM events");
-    if !clauses.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&clauses.join(" AND "));
-    }
-    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    let sql = format!("SELECT {COLUMNS} FROM events{clause} ORDER BY id DESC LIMIT ?");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(values.as_slice())?;
     let mut count = 0;
@@ -94,6 +99,17 @@ pub(super) fn run(
         count += 1;
     }
     Ok(count)
+}
+
+/// How many events match `filter`, ignoring its limit.
+pub(super) fn count(conn: &Connection, filter: &Filter) -> Result<u64> {
+    let (clause, values) = conditions(filter);
+    let n: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM events{clause}"),
+        values.as_slice(),
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
 }
 
 /// The result of recomputing the chain.

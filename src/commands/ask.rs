@@ -46,6 +46,8 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
         return Err(Error::usage("the question is empty")
             .with_hint("devcontext ask \"Brief me for standup\""));
     }
+    // Nothing leaves the machine until what can be checked here is fine.
+    session::ready_to_ask(app)?;
     let settings = ModelSettings {
         base_url: app.settings.model_base_url.clone(),
         api_key: app.settings.model_api_key.clone(),

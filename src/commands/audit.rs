@@ -51,7 +51,12 @@ fn filter(app: &App, args: &AuditArgs) -> Result<Filter> {
         since_ms: time(&args.since)?,
         until_ms: time(&args.until)?,
         run_id: args.run.clone(),
-        limit: args.limit.or(default_limit),
+        // --limit 0 means no limit.
+        limit: match args.limit {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => default_limit,
+        },
     })
 }
 
@@ -64,19 +69,22 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
     let store = open(app)?;
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if args.ndjson {
-        if let Some(store) = store {
-            store.query(&filter, |e| {
+        if let Some(store) = &store {
+            let shown = store.query(&filter, |e| {
                 serde_json::to_writer(&mut out, &e).map_err(json_error)?;
                 out.write_all(b"\n").map_err(write_error)
             })?;
+            out.flush().map_err(write_error)?;
+            note_truncation(store, &filter, shown)?;
         }
         return out.flush().map_err(write_error);
     }
     if args.json {
         out.write_all(b"[").map_err(write_error)?;
         let mut first = true;
-        if let Some(store) = store {
-            store.query(&filter, |e| {
+        let mut shown = 0;
+        if let Some(store) = &store {
+            shown = store.query(&filter, |e| {
                 out.write_all(if first { b"\n  " } else { b",\n  " })
                     .map_err(write_error)?;
                 first = false;
@@ -85,10 +93,14 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
         }
         out.write_all(if first { b"]\n" } else { b"\n]\n" })
             .map_err(write_error)?;
-        return out.flush().map_err(write_error);
+        out.flush().map_err(write_error)?;
+        if let Some(store) = &store {
+            note_truncation(store, &filter, shown)?;
+        }
+        return Ok(());
     }
     let mut events: Vec<Event> = Vec::new();
-    if let Some(store) = store {
+    if let Some(store) = &store {
         store.query(&filter, |e| {
             events.push(e);
             Ok(())
@@ -143,7 +155,20 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
     }
     let text = table.render(&app.ui.style(app.clock.now()));
     writeln!(out, "{text}").map_err(write_error)?;
-    out.flush().map_err(write_error)
+    out.flush().map_err(write_error)?;
+    if let Some(store) = &store {
+        note_truncation(store, &filter, events.len() as u64)?;
+    }
+    Ok(())
+}
+
+/// When the limit cut the list, one line on stderr says so and how to get
+/// everything (`showing 50 of 218 events (--limit 0 for all)`).
+fn note_truncation(store: &AuditLog, filter: &Filter, shown: u64) -> Result<()> {
+    if filter.limit.is_some_and(|l| shown >= l) {
+        output::truncation_note(shown, store.count(filter)?, "events", "--limit 0 for all");
+    }
+    Ok(())
 }
 
 fn json_error(e: serde_json::Error) -> Error {

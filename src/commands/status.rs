@@ -86,15 +86,31 @@ pub fn run(app: &App, json: bool) -> Result<()> {
                 .as_ref()
                 .map(|u| u.email.clone().or(u.name.clone()).unwrap_or(u.sub.clone()))
                 .unwrap_or_else(|| "unknown user".into());
+            let style = app.ui.style(app.clock.now());
+            let since = if style.tty {
+                style.times.short_text(&l.logged_in_at)
+            } else {
+                l.logged_in_at.clone()
+            };
             output::line(format!(
-                "login        {who} at {} ({:?} login, credentials in {}) since {}",
+                "login        {who} at {} ({} login, credentials in {}) since {since}",
                 l.tenant,
-                l.method,
+                match l.method {
+                    LoginMethod::Browser => "browser",
+                    LoginMethod::Device => "device",
+                },
                 l.credential_store.as_str(),
-                l.logged_in_at
             ))?;
         }
     }
+    let style = app.ui.style(app.clock.now());
+    // "allowed until T": T in the table's style on a terminal.
+    let human = |text: &str| match text.rsplit_once(' ') {
+        Some((_, t)) if style.tty && chrono::DateTime::parse_from_rfc3339(t).is_ok() => {
+            text.replace(t, &style.times.short_text(t))
+        }
+        _ => text.to_string(),
+    };
     for s in &status.services {
         let scopes = s
             .connection
@@ -106,8 +122,8 @@ pub fn run(app: &App, json: bool) -> Result<()> {
             "{:<12} {} (read: {}, write: {}){scopes}",
             s.service.as_str(),
             s.state.as_str(),
-            s.read,
-            s.write
+            human(&s.read),
+            human(&s.write)
         ))?;
     }
     Ok(())

@@ -291,10 +291,14 @@ pub fn help_text(spec: &ToolSpec, schema: &Value) -> String {
         if let Some(d) = p.get("default").filter(|d| !d.is_null()) {
             notes.push(format!("default: {d}"));
         }
-        if let (Some(a), Some(b)) = (p.get("minimum"), p.get("maximum")) {
-            notes.push(format!("{a}-{b}"));
-        }
         let desc = p.get("description").and_then(Value::as_str).unwrap_or("");
+        if let (Some(a), Some(b)) = (p.get("minimum"), p.get("maximum")) {
+            // Said once: descriptions often give the range already.
+            let range = format!("{a}-{b}");
+            if !desc.contains(&range) {
+                notes.push(range);
+            }
+        }
         let notes = if notes.is_empty() {
             String::new()
         } else {
@@ -379,9 +383,12 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     let json = args.json || extra.json;
     let yes = args.yes || extra.yes;
     let broker = session::open_broker(app, "tool", Arc::new(Policy::detect(yes)))?;
+    let limit = tool_args.get("limit").and_then(Value::as_u64);
     let result = super::block_on(tools::execute(&broker, spec, tool_args))??;
     if json {
-        return output::print_json(&result.value);
+        output::print_json(&result.value)?;
+        note_truncation(&result.value, result.table.rows.len() as u64, limit);
+        return Ok(());
     }
     output::line(&result.summary)?;
     if !result.table.rows.is_empty() {
@@ -391,11 +398,43 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
         }
         output::print_table(&table, &app.ui.style(app.clock.now()))?;
     }
-    let omitted = result.value.get("omitted").and_then(Value::as_u64);
-    if let Some(n) = omitted.filter(|n| *n > 0) {
-        output::line(format!("({n} more not shown; raise --limit)"))?;
-    }
+    note_truncation(&result.value, result.table.rows.len() as u64, limit);
     Ok(())
+}
+
+/// Items a result left out because of its limit: every `omitted` count in it
+/// (a list's, each conversation's), and whether more pages exist.
+fn left_out(value: &Value) -> (u64, bool) {
+    match value {
+        Value::Object(m) => m.iter().fold((0, false), |(n, more), (k, v)| {
+            let (vn, vmore) = match (k.as_str(), v) {
+                ("omitted", Value::Number(x)) => (x.as_u64().unwrap_or(0), false),
+                ("more", Value::Bool(b)) => (0, *b),
+                _ => left_out(v),
+            };
+            (n + vn, more || vmore)
+        }),
+        Value::Array(a) => a
+            .iter()
+            .map(left_out)
+            .fold((0, false), |(n, more), (vn, vm)| (n + vn, more || vm)),
+        _ => (0, false),
+    }
+}
+
+/// One line on stderr when a result was cut by its limit, and how to see more.
+fn note_truncation(value: &Value, shown: u64, limit: Option<u64>) {
+    let (omitted, more) = left_out(value);
+    let max = crate::providers::MAX_LIMIT as u64;
+    let how = match limit.unwrap_or(crate::providers::DEFAULT_LIMIT as u64) {
+        l if l < max => format!("raise --limit, up to {max}"),
+        _ => "narrow the request to see the rest".to_string(),
+    };
+    if omitted > 0 {
+        output::truncation_note(shown, shown + omitted, "items", &how);
+    } else if more {
+        eprintln!("showing {shown} items; more exist ({how})");
+    }
 }
 
 /// `devcontext tool --help` (clap's own help flag is off for this command).
@@ -484,6 +523,9 @@ mod tests {
         assert!(help.contains("--text <TEXT>"), "{help}");
         assert!(help.contains("required"), "{help}");
         assert!(help.contains("--yes"), "{help}");
+        let spec = tools::find(Service::Github, "review_requests").unwrap();
+        let help = help_text(spec, &spec.schema());
+        assert!(help.contains("(1-50) [default: 10]"), "{help}");
 
         let spec = tools::find(Service::Github, "comment").unwrap();
         let (args, _) = parse_flags(
