@@ -12,6 +12,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State as AxState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -218,8 +219,140 @@ fn items_of(v: &Value) -> Option<Vec<Value>> {
     }
 }
 
-fn section(tool: &str, content: &str) -> String {
+/// The user's UTC offset, from devcontext's system prompt ("... (UTC+01:00)").
+fn zone_offset(messages: &[Value]) -> FixedOffset {
+    let utc = FixedOffset::east_opt(0).expect("UTC");
+    let Some(system) = messages
+        .iter()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("system"))
+        .map(message_text)
+    else {
+        return utc;
+    };
+    let Some(rest) = system.split("(UTC").nth(1) else {
+        return utc;
+    };
+    let text = rest.split(')').next().unwrap_or("");
+    DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{text}"))
+        .map(|t| *t.offset())
+        .unwrap_or(utc)
+}
+
+/// `HH:MM` of an RFC 3339 time in the user's zone; a bare date is "all day".
+fn local_hm(t: &str, zone: FixedOffset) -> String {
+    match DateTime::parse_from_rfc3339(t) {
+        Ok(t) => t.with_timezone(&zone).format("%H:%M").to_string(),
+        Err(_) if t.len() == 10 => "all day".into(),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// The lines a person would write for one source, if the tool is one the
+/// demo knows: who, what and when, one line each, times in the user's zone.
+fn brief_lines(tool: &str, v: &Value, zone: FixedOffset) -> Option<(String, Vec<String>)> {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    match tool {
+        "github_review_requests" => {
+            let items = v.get("items")?.as_array()?;
+            let lines = items
+                .iter()
+                .map(|i| {
+                    format!(
+                        "- {}#{} {} — by {}, {}",
+                        s(i, "repo"),
+                        i.get("number").and_then(Value::as_u64).unwrap_or(0),
+                        one_line(&s(i, "title"), 120),
+                        s(i, "author"),
+                        s(i, "url")
+                    )
+                })
+                .collect();
+            Some(("GitHub: pull requests to review".into(), lines))
+        }
+        "calendar_today" => {
+            let events = v.get("events")?.as_array()?;
+            let lines = events
+                .iter()
+                .map(|e| {
+                    let (start, end) = (s(e, "start"), s(e, "end"));
+                    let when = if e.get("all_day").and_then(Value::as_bool) == Some(true) {
+                        "all day".to_string()
+                    } else {
+                        format!("{}–{}", local_hm(&start, zone), local_hm(&end, zone))
+                    };
+                    let place = e
+                        .get("location")
+                        .and_then(Value::as_str)
+                        .filter(|l| !l.is_empty())
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default();
+                    format!("- {when} {}{place}", one_line(&s(e, "title"), 120))
+                })
+                .collect();
+            Some(("Calendar: today's meetings".into(), lines))
+        }
+        "slack_unread" => {
+            let mut lines = Vec::new();
+            for d in v.get("direct_messages")?.as_array()? {
+                let who = d
+                    .get("user_name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| s(d, "user"));
+                for m in d
+                    .get("messages")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    lines.push(format!(
+                        "- {who} (DM, {}): {}",
+                        local_hm(&s(m, "time"), zone),
+                        one_line(&s(m, "text"), 160)
+                    ));
+                }
+            }
+            let mentions = v.pointer("/mentions/items").and_then(Value::as_array);
+            for m in mentions.into_iter().flatten() {
+                let who = m
+                    .get("user_name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| s(m, "user"));
+                lines.push(format!(
+                    "- {who} mentioned you in #{} ({}): {}",
+                    s(m, "channel"),
+                    local_hm(&s(m, "time"), zone),
+                    one_line(&s(m, "text"), 160)
+                ));
+            }
+            Some(("Slack: direct messages and mentions".into(), lines))
+        }
+        _ => None,
+    }
+}
+
+fn section(tool: &str, content: &str, zone: FixedOffset) -> String {
     let svc = service_name(tool);
+    // devcontext wraps successful tool results as {"untrusted_data": ...}.
+    let data: Option<Value> = serde_json::from_str::<Value>(content)
+        .ok()
+        .map(|v| v.get("untrusted_data").cloned().unwrap_or(v));
+    if let Some(v) = data
+        .as_ref()
+        .filter(|v| v.get("error").is_none_or(Value::is_null))
+        && let Some((title, lines)) = brief_lines(tool, v, zone)
+    {
+        let mut out = format!("### {title}\n");
+        if lines.is_empty() {
+            out.push_str("- Nothing to report.\n");
+        }
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        return out;
+    }
     let mut out = format!("### {svc}\n");
     // devcontext wraps successful tool results as {"untrusted_data": ...}.
     let parsed: Option<Value> =
@@ -308,6 +441,7 @@ fn demo(messages: &[Value], tools: &[String]) -> Reply {
             }
         }
     }
+    let zone = zone_offset(messages);
     let mut text = String::from("## Standup brief\n");
     for m in tool_msgs {
         let id = m.get("tool_call_id").and_then(Value::as_str).unwrap_or("");
@@ -318,7 +452,7 @@ fn demo(messages: &[Value], tools: &[String]) -> Reply {
             .or_else(|| m.get("name").and_then(Value::as_str).map(str::to_string))
             .unwrap_or_else(|| "tool".into());
         text.push('\n');
-        text.push_str(&section(&name, &message_text(m)));
+        text.push_str(&section(&name, &message_text(m), zone));
     }
     Reply {
         content: Some(text),

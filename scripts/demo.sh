@@ -13,13 +13,27 @@ cargo build --quiet --bins
 PATH="$root/target/debug:$PATH"
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# Every temporary file this script makes, removed on any exit (Ctrl-C too):
+# the emulator's env file first, since it holds client secrets.
+envfile= browser= made_home=
+cleanup() {
+  [[ -n "$envfile" ]] && rm -f "$envfile"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [[ -n "$browser" ]] && rm -f "$browser"
+  [[ -n "$made_home" ]] && rm -rf "$made_home"
+  return 0
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
   echo "== no Auth0 tenant configured: starting the local emulator" >&2
-  export DEVCONTEXT_HOME=${DEVCONTEXT_HOME:-$(mktemp -d -t devcontext-demo.XXXXXX)}
-  envfile=$(mktemp)
+  if [[ -z "${DEVCONTEXT_HOME:-}" ]]; then
+    made_home=$(mktemp -d -t devcontext-demo.XXXXXX)
+    export DEVCONTEXT_HOME=$made_home
+  fi
+  envfile=$(mktemp -t devcontext-demo-env.XXXXXX)
   devcontext-emulator --port 0 > "$envfile" &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q '^$' "$envfile" 2>/dev/null && break; sleep 0.05; done
@@ -27,7 +41,7 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
   set -a; source <(grep '=' "$envfile"); set +a
   [[ -n "$user_model" ]] && export OPENAI_BASE_URL=$user_model
   # The emulator's sign-in pages approve by themselves: the "browser" just follows redirects.
-  browser=$(mktemp); printf '#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 "$1" &\n' > "$browser"; chmod +x "$browser"
+  browser=$(mktemp -t devcontext-demo-browser.XXXXXX); printf '#!/bin/sh\ncurl -s -o /dev/null -L --max-redirs 5 "$1" &\n' > "$browser"; chmod +x "$browser"
   export BROWSER=$browser DEVCONTEXT_CALLBACK_PORT=0 DEVCONTEXT_CREDENTIAL_STORE=${DEVCONTEXT_CREDENTIAL_STORE:-file}
   # The emulator's scripted model, unless OPENAI_BASE_URL names one, or
   # DEVCONTEXT_DEMO_MODEL=local asks for the small local model (scripts/model.sh install).
@@ -46,10 +60,28 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
     export OPENAI_BASE_URL=http://127.0.0.1:39469/v1 DEVCONTEXT_MODEL=local \
       DEVCONTEXT_MAX_STEPS=${DEVCONTEXT_MAX_STEPS:-16} DEVCONTEXT_MODEL_TEMPERATURE=0 DEVCONTEXT_MODEL_MAX_TOKENS=512
   fi
-  echo "   state in $DEVCONTEXT_HOME" >&2
+  if [[ -n "$made_home" ]]; then
+    echo "   state in $DEVCONTEXT_HOME (removed when the demo ends)" >&2
+  else
+    echo "   state in $DEVCONTEXT_HOME" >&2
+  fi
 fi
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
+# Each step's header is the command exactly as a shell would take it (quoted
+# where needed), so it can be pasted.
+quote() {
+  if [[ $1 =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+step() {
+  local shown="" a
+  for a in "$@"; do shown+="${shown:+ }$(quote "$a")"; done
+  printf '\n\033[1m$ %s\033[0m\n' "$shown" >&2
+  "$@"
+}
 
 step devcontext login
 for s in github slack google; do step devcontext connect "$s"; done
@@ -57,6 +89,6 @@ step devcontext perms list
 step devcontext ask "standup brief"
 step devcontext perms revoke slack
 step devcontext ask "standup brief"
-step devcontext perms grant slack
+step devcontext perms reset slack
 step devcontext audit --limit 20
 step devcontext audit verify
