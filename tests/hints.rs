@@ -10,6 +10,7 @@
 //! - a refused approval: `perms grant TOOL --for 1h`
 //! - not logged in: `login`; then not connected: `connect SERVICE`
 //! - a damaged credential file: `logout` then `login`
+//! - a connection revoked at the provider, or without a refresh token: `connect SERVICE`
 
 mod common;
 
@@ -235,4 +236,24 @@ fn session_hints_lead_from_nothing_to_a_working_call() {
     // The service connections live at Auth0, so the call works again at once.
     let again = run(&env, &args);
     assert!(again.status.success(), "{}", text(&again));
+}
+
+#[test]
+fn reconnect_hints_repair_a_broken_connection() {
+    let env = TestEnv::connected();
+    let args = ["tool", "github", "review_requests"];
+    // Revoked at GitHub itself: Token Vault cannot refresh (flow_failed).
+    env.control(
+        "POST",
+        "/__emulator/accounts/revoke-provider",
+        serde_json::json!({"connection": "github"}),
+    );
+    follow(&env, &args, 4, "connect github");
+    // Token Vault holds no refresh token for it (refresh_token_not_found).
+    env.control(
+        "POST",
+        "/__emulator/accounts/no-refresh-token",
+        serde_json::json!({"connection": "github"}),
+    );
+    follow(&env, &args, 4, "connect github");
 }

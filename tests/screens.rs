@@ -48,6 +48,16 @@ fn pinned_env() -> TestEnv {
 /// Runs `devcontext ARGS` on a pseudo-terminal `cols` wide (stdout and
 /// stderr both on it) and returns the screen it leaves, with the exit code.
 fn screen(env: &TestEnv, args: &[&str], cols: u16) -> String {
+    screen_answering(env, args, cols, None)
+}
+
+/// [`screen`], typing `answer.1` once `answer.0` is on the screen.
+fn screen_answering(
+    env: &TestEnv,
+    args: &[&str],
+    cols: u16,
+    answer: Option<(&str, &str)>,
+) -> String {
     let rows = 80;
     let pty = native_pty_system()
         .openpty(PtySize {
@@ -70,13 +80,24 @@ fn screen(env: &TestEnv, args: &[&str], cols: u16) -> String {
     let mut child = pty.slave.spawn_command(cmd).expect("spawn on the pty");
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut writer = pty.master.take_writer().unwrap();
+    let answer = answer.map(|(p, a)| (p.to_string(), a.to_string()));
     let mut bytes = Vec::new();
     let reading = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
+        let mut answer = answer;
         loop {
             match reader.read(&mut buf) {
                 Ok(0) | Err(_) => break, // EIO once the child has gone
                 Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            }
+            if let Some((prompt, text)) = &answer
+                && String::from_utf8_lossy(&bytes).contains(prompt.as_str())
+            {
+                use std::io::Write;
+                writer.write_all(text.as_bytes()).unwrap();
+                writer.flush().unwrap();
+                answer = None;
             }
         }
         bytes
@@ -206,6 +227,30 @@ fn every_human_output_as_a_screen() {
         "error_usage",
         &["perms", "grant", "slack", "--for", "0s"],
     );
+    // The approval prompt for a write, refused (the default), at both widths.
+    let post = [
+        "tool",
+        "github",
+        "comment",
+        "--repo",
+        "acme/web",
+        "--number",
+        "1290",
+        "--body",
+        "Looks good to me",
+    ];
+    env.dc()
+        .args(["perms", "reset", "github.comment"])
+        .assert()
+        .success();
+    for cols in [80u16, 120] {
+        let text = masked(
+            &env,
+            &screen_answering(&env, &post, cols, Some(("[y/N]", "n\r"))),
+        );
+        let snap = format!("approval_prompt@{cols}");
+        insta::assert_snapshot!(snap, text, "devcontext tool github comment … (answered n)");
+    }
     // One tool call, then the answer: progress in a stable order.
     shots_each(&env, "ask", &["ask", "What waits for my review?"], || {
         env.control(
