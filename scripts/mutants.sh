@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Mutation testing of the security core (issue #15): breaks the code on
+# purpose, one small change ("mutant") at a time, and checks that some test
+# fails. Too slow for CI: run it before resolving an issue that touches these
+# files, and put its figures in the closing note.
+#
+#   scripts/mutants.sh                 # every area below, smallest first
+#   scripts/mutants.sh redact net      # some areas
+#   scripts/mutants.sh --list perms    # only list the mutants
+#
+# Areas (files, and the functions that matter there when not the whole file):
+#   redact       src/redact.rs
+#   net          src/net.rs (the URL rules)
+#   vault        src/vault.rs, the Token Vault error mapping
+#   approval     src/approval.rs
+#   callback     src/auth/callback.rs, the state check
+#   credentials  src/auth/credentials.rs, file modes and the file store
+#   audit        src/audit/{chain,query,mod}.rs
+#   perms        src/perms.rs
+#   broker       src/broker.rs, the gate and the token cache
+#
+# Each area runs in two passes. Pass 1 runs the suites that exercise the area
+# (fast: most mutants are caught in seconds). Pass 2 (`--iterate`) gives every
+# mutant that pass 1 missed or timed out to all the suites that need no
+# outside tool (not real_model, contract_prism, oidc_conformance). A mutant
+# missed by pass 2 is missed: add a test that catches it, or, if it cannot
+# change behaviour, add it to exclude_re in .cargo/mutants.toml with a comment.
+#
+# Settings (environment): MUTANTS_TIMEOUT (s, per mutant's tests, default
+# 300), MUTANTS_BUILD_TIMEOUT (s, default 900), MUTANTS_TARGET_DIR (default
+# target/mutants, separate from the normal build), MUTANTS_OUT (reports,
+# default target/mutants-out/AREA), MUTANTS_JOBS (default 1: a 2-core machine).
+# Results: a summary line per area on stdout; caught.txt, missed.txt,
+# timeout.txt, unviable.txt and outcomes.json in $MUTANTS_OUT/AREA/mutants.out.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if ! cargo mutants --version >/dev/null 2>&1; then
+  echo "installing cargo-mutants from crates.io"
+  cargo install --locked cargo-mutants
+fi
+
+list=
+if [ "${1:-}" = --list ]; then
+  list=1
+  shift
+fi
+all_areas=(redact net vault approval callback credentials audit perms broker)
+areas=("$@")
+((${#areas[@]})) || areas=("${all_areas[@]}")
+
+# Every suite that needs no outside tool (no Prism, no model, no oidc-provider).
+all_suites=(--lib)
+for f in tests/*.rs; do
+  name=$(basename "$f" .rs)
+  case $name in real_model | contract_prism | oidc_conformance) continue ;; esac
+  all_suites+=(--test "$name")
+done
+
+# area -> files, examine regexes (empty: the whole file), pass-1 suites
+area() {
+  files=() res=() suites=(--lib)
+  case $1 in
+    redact)
+      files=(src/redact.rs)
+      suites+=(--test invariants --test leak_scan --test exchange_errors) ;;
+    net)
+      files=(src/net.rs)
+      suites+=(--test invariants --test exchange_errors --test auth_flows) ;;
+    vault)
+      files=(src/vault.rs)
+      res=('in (exchange_error|fail|provider_token|Vault::exchange_once|<impl TokenSource for Vault>::)')
+      suites+=(--test exchange_errors --test tools_emulator) ;;
+    approval)
+      files=(src/approval.rs)
+      suites+=(--test tools_emulator --test prompt_injection --test ask) ;;
+    callback)
+      files=(src/auth/callback.rs)
+      res=('in Callback::')
+      suites+=(--test auth_flows --test bad_input) ;;
+    credentials)
+      files=(src/auth/credentials.rs)
+      res=('in (CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)|private_file|<impl std::fmt::Debug for Secret>)')
+      suites+=(--test auth_flows --test crash_safety --test leak_scan --test bad_input) ;;
+    audit)
+      files=(src/audit/chain.rs src/audit/query.rs src/audit/mod.rs)
+      suites+=(--test invariants --test core_cli --test crash_safety --test concurrency) ;;
+    perms)
+      files=(src/perms.rs)
+      suites+=(--test invariants --test core_cli --test tools_emulator --test concurrency) ;;
+    broker)
+      files=(src/broker.rs)
+      res=('in (ProviderToken::|<impl std::fmt::Debug for ProviderToken>|Broker::(gate|approve|token|run))' 'src/broker.rs:3[0-9]:')
+      suites+=(--test tools_emulator --test exchange_errors --test concurrency --test prompt_injection) ;;
+    *)
+      echo "unknown area '$1'; use one of: ${all_areas[*]}" >&2
+      return 2 ;;
+  esac
+}
+
+# Suites that must not skip elsewhere may skip here: these are not CI runs.
+unset DEVCONTEXT_REQUIRE_KEYRING DEVCONTEXT_REQUIRE_PRISM DEVCONTEXT_REQUIRE_LEAK_SCAN DEVCONTEXT_LEAK_DIR
+export CARGO_TARGET_DIR=${MUTANTS_TARGET_DIR:-$root/target/mutants}
+jobs=${MUTANTS_JOBS:-1}
+timeout=${MUTANTS_TIMEOUT:-300}
+build_timeout=${MUTANTS_BUILD_TIMEOUT:-900}
+
+summary() { # outcomes.json -> "generated caught missed timeout unviable"
+  python3 - "$1" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1]))
+print(o.get("total_mutants", 0), o.get("caught", 0), o.get("missed", 0),
+      o.get("timeout", 0), o.get("unviable", 0))
+EOF
+}
+
+status=0
+for a in "${areas[@]}"; do
+  area "$a"
+  args=(--no-shuffle -j "$jobs" --timeout "$timeout" --build-timeout "$build_timeout")
+  for f in "${files[@]}"; do args+=(-f "$f"); done
+  for r in "${res[@]}"; do args+=(-F "$r"); done
+  if [ -n "$list" ]; then
+    cargo mutants --list "${args[@]}"
+    continue
+  fi
+  out=${MUTANTS_OUT:-$root/target/mutants-out}/$a
+  mkdir -p "$out"
+  rm -rf "$out/mutants.out" "$out/mutants.out.old"
+  started=$(date +%s)
+  echo "== $a: pass 1 (${suites[*]})"
+  nice -n 19 cargo mutants "${args[@]}" -o "$out" -- "${suites[@]}" || true
+  read -r generated caught1 missed1 timeout1 unviable1 < <(summary "$out/mutants.out/outcomes.json")
+  if ((missed1 + timeout1)); then
+    echo "== $a: pass 2, all suites, for the $((missed1 + timeout1)) not caught"
+    nice -n 19 cargo mutants "${args[@]}" --baseline skip --iterate -o "$out" -- "${all_suites[@]}" || true
+    read -r _ caught2 missed timeouts unviable2 < <(summary "$out/mutants.out/outcomes.json")
+  else
+    caught2=0 missed=0 timeouts=0 unviable2=0
+  fi
+  took=$(($(date +%s) - started))
+  caught=$((caught1 + caught2))
+  echo "RESULT $a: generated $generated, caught $caught, missed $missed, timeouts $timeouts, unviable $unviable1 (files ${files[*]}; $((took / 60)) min $((took % 60)) s; commit $(git rev-parse --short HEAD))"
+  if ((missed)); then
+    sed 's/^/  missed: /' "$out/mutants.out/missed.txt"
+    status=1
+  fi
+  if ((timeouts)); then
+    sed 's/^/  timeout: /' "$out/mutants.out/timeout.txt"
+  fi
+done
+exit "$status"
