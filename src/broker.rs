@@ -623,6 +623,41 @@ mod tests {
     use crate::audit::{Filter, RunContext};
     use crate::perms::{Effect, PermissionStore, Subject};
 
+    /// How long a token is reused: a minute less than Auth0 says, five
+    /// minutes without `expires_in`, a day at most (even for u64::MAX).
+    #[test]
+    fn provider_tokens_are_reused_for_their_lifetime_less_a_minute_and_at_most_a_day() {
+        let left = |lifetime: Option<u64>| {
+            let t = ProviderToken::new("t".into(), lifetime.map(Duration::from_secs), vec![]);
+            t.expires_at.saturating_duration_since(Instant::now())
+        };
+        let about = |d: Duration, secs: u64| {
+            d <= Duration::from_secs(secs)
+                && d + Duration::from_secs(5) >= Duration::from_secs(secs)
+        };
+        assert!(about(left(Some(3600)), 3540));
+        assert!(about(left(None), 300));
+        assert!(about(left(Some(u64::MAX)), 24 * 3600));
+        assert!(about(left(Some(3 * 24 * 3600)), 24 * 3600));
+        assert_eq!(left(Some(30)), Duration::ZERO, "under a minute: not reused");
+        let fresh = |lifetime| ProviderToken::new("t".into(), Some(lifetime), vec![]).fresh();
+        assert!(fresh(Duration::from_secs(3600)));
+        assert!(!fresh(Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn a_provider_token_debug_prints_its_scopes_but_never_its_secret() {
+        let secret = format!("{}-{}", "tok", "4f9a2c7e1b3d");
+        let t = ProviderToken::new(secret.clone(), None, vec!["repo".into()]);
+        let shown = format!("{t:?}");
+        assert!(!shown.contains(&secret), "{shown}");
+        assert!(
+            shown.contains("[redacted]") && shown.contains("repo"),
+            "{shown}"
+        );
+        assert_eq!(t.bearer(), format!("Bearer {secret}"));
+    }
+
     /// Counts exchanges; answers after a short delay so concurrent callers overlap.
     struct CountingSource(AtomicUsize);
 

@@ -475,3 +475,38 @@ fn a_write_is_refused_without_a_prompt_unless_stdin_and_stderr_are_both_terminal
         "nothing was posted"
     );
 }
+
+/// Token Vault answers are retried only for a 429 whose Retry-After is
+/// short, and at most twice (src/vault.rs); anything else fails at once.
+#[test]
+fn token_vault_retries_only_a_short_429_and_at_most_twice() {
+    let env = common::TestEnv::new();
+    env.login();
+    env.connect("github", None);
+    let answer = |status: u16, error: &str, retry_after: &str| {
+        env.control("DELETE", "/__emulator/faults", Value::Null);
+        env.fault(json!({
+            "path_prefix": "/oauth/token",
+            "status": status,
+            "body": json!({"error": error, "error_description": "test"}).to_string(),
+            "content_type": "application/json",
+            "headers": {"Retry-After": retry_after},
+            "times": 0,
+        }));
+        env.clear_requests();
+        let started = std::time::Instant::now();
+        let out = env
+            .dc()
+            .args(["tool", "github", "notifications"])
+            .output()
+            .unwrap();
+        (out.status.code(), env.exchanges(), started.elapsed())
+    };
+    let (code, tries, _) = answer(429, "too_many_requests", "0");
+    assert_eq!((code, tries), (Some(5), 3), "one try and two retries");
+    let (code, tries, took) = answer(429, "too_many_requests", "3600");
+    assert_eq!((code, tries), (Some(5), 1), "an hour's wait is not waited");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    let (code, tries, _) = answer(403, "access_denied", "0");
+    assert_eq!((code, tries), (Some(5), 1), "a refusal is not retried");
+}

@@ -543,4 +543,37 @@ mod tests {
         .unwrap();
         assert!(!seen[0].reason.as_deref().unwrap().contains("-emu-abcdef"));
     }
+
+    #[test]
+    fn query_returns_how_many_events_it_streamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path());
+        for _ in 0..3 {
+            log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
+                .unwrap();
+        }
+        let mut seen = 0;
+        let n = log
+            .query(&Filter::default(), |_| {
+                seen += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!((n, seen), (3, 3));
+        let limited = Filter {
+            limit: Some(2),
+            ..Filter::default()
+        };
+        assert_eq!(log.query(&limited, |_| Ok(())).unwrap(), 2);
+    }
+
+    #[test]
+    fn each_run_gets_its_own_random_id() {
+        let ids: std::collections::HashSet<String> = (0..50).map(|_| new_run_id()).collect();
+        assert_eq!(ids.len(), 50);
+        for id in ids {
+            assert_eq!(id.len(), 16, "{id}");
+            assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        }
+    }
 }
