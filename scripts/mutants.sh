@@ -70,18 +70,18 @@ area() {
       suites+=(--test invariants --test exchange_errors --test auth_flows) ;;
     vault)
       files=(src/vault.rs)
-      res=('in (exchange_error|fail|provider_token|Vault::exchange_once|<impl TokenSource for Vault>::)')
+      res=('(exchange_error|fail|provider_token|Vault::exchange_once|<impl TokenSource for Vault>::)')
       suites+=(--test exchange_errors --test tools_emulator) ;;
     approval)
       files=(src/approval.rs)
       suites+=(--test tools_emulator --test prompt_injection --test ask) ;;
     callback)
       files=(src/auth/callback.rs)
-      res=('in Callback::')
+      res=('Callback::')
       suites+=(--test auth_flows --test bad_input) ;;
     credentials)
       files=(src/auth/credentials.rs)
-      res=('in (CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)|private_file|<impl std::fmt::Debug for Secret>)')
+      res=('(CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)\b|private_file|<impl std::fmt::Debug for Secret>)')
       suites+=(--test auth_flows --test crash_safety --test leak_scan --test bad_input) ;;
     audit)
       files=(src/audit/chain.rs src/audit/query.rs src/audit/mod.rs)
@@ -91,7 +91,7 @@ area() {
       suites+=(--test invariants --test core_cli --test tools_emulator --test concurrency) ;;
     broker)
       files=(src/broker.rs)
-      res=('in (ProviderToken::|<impl std::fmt::Debug for ProviderToken>|Broker::(gate|approve|token|run))' 'src/broker.rs:3[0-9]:')
+      res=('(ProviderToken::|<impl std::fmt::Debug for ProviderToken>|Broker::(gate|approve|token|run)\b)' 'src/broker.rs:3[0-9]:')
       suites+=(--test tools_emulator --test exchange_errors --test concurrency --test prompt_injection) ;;
     *)
       echo "unknown area '$1'; use one of: ${all_areas[*]}" >&2
@@ -130,11 +130,14 @@ for a in "${areas[@]}"; do
   rm -rf "$out/mutants.out" "$out/mutants.out.old"
   started=$(date +%s)
   echo "== $a: pass 1 (${suites[*]})"
-  nice -n 19 cargo mutants "${args[@]}" -o "$out" -- "${suites[@]}" || true
+  # Suites go in as cargo args (-C), which apply to the build as well as the
+  # test run: after `--` they would only narrow the run, and every mutant
+  # would still build every test binary.
+  nice -n 19 cargo mutants "${args[@]}" -o "$out" $(printf -- '-C=%s ' "${suites[@]}") || true
   read -r generated caught1 missed1 timeout1 unviable1 < <(summary "$out/mutants.out/outcomes.json")
   if ((missed1 + timeout1)); then
     echo "== $a: pass 2, all suites, for the $((missed1 + timeout1)) not caught"
-    nice -n 19 cargo mutants "${args[@]}" --baseline skip --iterate -o "$out" -- "${all_suites[@]}" || true
+    nice -n 19 cargo mutants "${args[@]}" --baseline skip --iterate -o "$out" $(printf -- '-C=%s ' "${all_suites[@]}") || true
     read -r _ caught2 missed timeouts unviable2 < <(summary "$out/mutants.out/outcomes.json")
   else
     caught2=0 missed=0 timeouts=0 unviable2=0
