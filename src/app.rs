@@ -9,6 +9,7 @@ use crate::config::{self, Env, Overrides, Paths, Settings};
 use crate::error::Result;
 use crate::output::Ui;
 
+#[derive(Clone)]
 pub struct App {
     pub env: Env,
     pub paths: Paths,

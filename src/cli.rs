@@ -96,7 +96,7 @@ pub enum Command {
 
     /// Query, verify and prune the audit store
     #[command(
-        after_help = "Examples:\n  devcontext audit\n  devcontext audit --service slack --since 7d --limit 20\n  devcontext audit --decision denied --json | jq '.[] | .reason'\n  devcontext audit --ndjson > audit.ndjson\n  devcontext audit verify\n  devcontext audit prune --before 90d"
+        after_help = "Examples:\n  devcontext audit\n  devcontext audit --service slack --since 7d --limit 20\n  devcontext audit --decision denied --json | jq '.[] | .reason'\n  devcontext audit --ndjson > audit.ndjson\n  devcontext audit verify\n  devcontext audit prune --before 90d\n  devcontext audit export --status"
     )]
     Audit(AuditArgs),
 
@@ -312,6 +312,17 @@ pub enum AuditCommand {
         /// Delete events before this time (90d, 2026-08-01, RFC 3339)
         #[arg(long, allow_hyphen_values = true)]
         before: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain
+    #[command(
+        after_help = "Examples:\n  devcontext audit export\n  devcontext audit export --status\n\nExit codes: 0 all delivered; 5 the collector refused; 6 it could not be reached."
+    )]
+    Export {
+        /// Show the pending count, the last delivery and the last error; send nothing
+        #[arg(long)]
+        status: bool,
         #[command(flatten)]
         json: JsonFlag,
     },

@@ -77,7 +77,9 @@ pub struct Env(BTreeMap<String, String>);
 impl Env {
     pub fn from_process() -> Env {
         Env(std::env::vars()
-            .filter(|(k, _)| k.starts_with("DEVCONTEXT_") || k.starts_with("OPENAI_"))
+            .filter(|(k, _)| {
+                k.starts_with("DEVCONTEXT_") || k.starts_with("OPENAI_") || k.starts_with("OTEL_")
+            })
             .collect())
     }
 
@@ -104,6 +106,8 @@ pub struct FileConfig {
     pub providers: ProvidersSection,
     #[serde(default)]
     pub model: ModelSection,
+    #[serde(default)]
+    pub export: crate::export::config::ExportSection,
     pub credential_store: Option<String>,
     /// Seconds before any HTTP request gives up.
     pub timeout_secs: Option<u64>,
@@ -163,6 +167,8 @@ pub struct Settings {
     pub model_max_tokens: Option<u32>,
     pub credential_store: String,
     pub timeout_secs: u64,
+    /// Audit export to an OpenTelemetry collector; `None`: off.
+    pub export: Option<crate::export::Config>,
 }
 
 /// The longest request timeout accepted (a day); longer is a typo.
@@ -324,6 +330,7 @@ impl Settings {
             model_max_tokens,
             credential_store,
             timeout_secs,
+            export: crate::export::Config::resolve(&file.export, env)?,
         })
     }
 

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod hints;
 pub mod logging;
 pub mod net;

@@ -6,6 +6,7 @@
 //! writes), so any number of devcontext processes can append at once.
 
 mod chain;
+mod cursor;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -21,10 +22,12 @@ use crate::error::{Error, Result};
 use crate::redact::redact;
 
 pub use chain::GENESIS;
+pub use cursor::{ExportState, MissingDelivered, PendingEvent};
 pub use query::{Filter, VerifyReport};
 
 /// Append-only migrations: never edit one that has shipped, add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE events (
     id          INTEGER PRIMARY KEY,
     ts_ms       INTEGER NOT NULL,
@@ -50,7 +53,9 @@ CREATE TABLE chain_anchor (
     last_id INTEGER NOT NULL,
     hash    TEXT    NOT NULL
 );
-"#];
+"#,
+    cursor::MIGRATION,
+];
 
 /// What kind of step an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -379,9 +384,10 @@ impl AuditLog {
         query::verify(&conn).map_err(|e| db::read_error(&self.path, e))
     }
 
-    /// Deletes the oldest events, up to the first one at or after `before_ms`,
+    /// Deletes the oldest events, up to the first one at or after `before_ms`
+    /// (and never one after `keep_after`: events not yet exported stay),
     /// and records where the remaining chain starts. Returns how many went.
-    pub fn prune(&self, before_ms: i64) -> Result<u64> {
+    pub fn prune(&self, before_ms: i64, keep_after: Option<i64>) -> Result<u64> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let removed = db::immediate(&mut conn, |tx| {
             let first_kept: Option<i64> = tx.query_row(
@@ -395,6 +401,7 @@ impl AuditLog {
                     tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?
                 }
             };
+            let last_gone = keep_after.map_or(last_gone, |k| last_gone.min(k));
             let hash: Option<String> = tx
                 .query_row("SELECT hash FROM events WHERE id = ?1", [last_gone], |r| {
                     r.get(0)
@@ -513,7 +520,7 @@ mod tests {
         assert_eq!(report.checked, 10);
         assert!(report.first_bad.is_none());
         // prune everything before "now + 1 s": all ten go, the prune event stays and verifies
-        let removed = log.prune(Clock::System.now_ms() + 1000).unwrap();
+        let removed = log.prune(Clock::System.now_ms() + 1000, None).unwrap();
         assert_eq!(removed, 10);
         log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
             .unwrap();

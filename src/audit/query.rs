@@ -21,10 +21,10 @@ pub struct Filter {
     pub limit: Option<u64>,
 }
 
-const COLUMNS: &str = "id, ts_ms, run_id, command, service, tool, action, endpoint, decision, \
+pub(super) const COLUMNS: &str = "id, ts_ms, run_id, command, service, tool, action, endpoint, decision, \
                        reason, http_status, duration_ms, prev_hash, hash";
 
-fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
+pub(super) fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
     Ok((
         Row {
             id: r.get(0)?,

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::audit::{self, AuditLog, Event, Filter};
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::error::{Error, Result};
+use crate::export;
 use crate::output::{self, Cell, Color, Column, Table, write_error};
 use crate::service::Service;
 use crate::timespec;
@@ -16,6 +17,7 @@ pub fn run(app: &App, args: AuditArgs) -> Result<()> {
     match args.action {
         Some(AuditCommand::Verify(json)) => verify(app, json.json),
         Some(AuditCommand::Prune { ref before, json }) => prune(app, before, json.json),
+        Some(AuditCommand::Export { status, json }) => export(app, status, json.json),
         None => list(app, &args),
     }
 }
@@ -189,8 +191,24 @@ fn verify(app: &App, json: bool) -> Result<()> {
         return Ok(());
     };
     let report = store.verify()?;
+    // The collector holds a copy: what it was given must still be here.
+    let missing = match &report.first_bad {
+        None => store.delivered_anchor()?,
+        Some(_) => None,
+    };
     if json {
-        output::print_json(&report)?;
+        let mut value = serde_json::to_value(&report).map_err(json_error)?;
+        value["missing_delivered"] = serde_json::to_value(&missing).map_err(json_error)?;
+        output::print_json(&value)?;
+    }
+    if let Some(m) = missing {
+        return Err(Error::general(format!(
+            "audit chain is missing delivered events from event {}: {}",
+            m.id, m.problem
+        ))
+        .with_hint(
+            "the store was cut or rewritten after export; the collector keeps the delivered copy",
+        ));
     }
     match &report.first_bad {
         None => {
@@ -219,7 +237,12 @@ struct PruneReport {
 fn prune(app: &App, before: &str, json: bool) -> Result<()> {
     let cutoff = timespec::parse_time(before, app.clock.now())?;
     let store = app.audit("audit prune")?;
-    let removed = store.prune(cutoff.timestamp_millis())?;
+    // With export on, events the collector has not acknowledged stay.
+    let keep_after = match &app.settings.export {
+        Some(_) => Some(store.export_state()?.delivered_id),
+        None => None,
+    };
+    let removed = store.prune(cutoff.timestamp_millis(), keep_after)?;
     let report = PruneReport {
         removed,
         before: cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -231,5 +254,34 @@ fn prune(app: &App, before: &str, json: bool) -> Result<()> {
             "removed {removed} events older than {}; the chain still verifies",
             report.before
         ))
+    }
+}
+
+fn export(app: &App, status_only: bool, json: bool) -> Result<()> {
+    if status_only {
+        let status = export::status(app)?;
+        if json {
+            return output::print_json(&status);
+        }
+        output::line(format!("export   {}", status.summary()))?;
+        return Ok(());
+    }
+    let outcome = export::export_all(app, app.ui.stderr_tty && !json)?;
+    if json {
+        output::print_json(&serde_json::json!({
+            "delivered": outcome.delivered,
+            "batches": outcome.batches,
+            "pending": outcome.pending,
+            "error": outcome.failure.as_ref().map(|e| e.message.clone()),
+        }))?;
+    } else if outcome.failure.is_none() {
+        output::line(format!(
+            "delivered {} events in {} batches; nothing pending",
+            outcome.delivered, outcome.batches
+        ))?;
+    }
+    match outcome.failure {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }

@@ -29,7 +29,17 @@ pub fn run(cli: Cli) -> Result<()> {
         _ => Overrides::default(),
     };
     let app = || App::load(&overrides, ui);
-    match cli.command {
+    // Every command but these ships pending audit events when it ends.
+    let ships = !matches!(
+        cli.command,
+        Command::Completions { .. }
+            | Command::Man
+            | Command::Audit(crate::cli::AuditArgs {
+                action: Some(crate::cli::AuditCommand::Export { .. }),
+                ..
+            })
+    );
+    let result = match cli.command {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::Login(args) => login::login(&app()?, args),
@@ -44,7 +54,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tools(args) => tools::list(&app()?, args.json),
         Command::Tool(args) => tools::call(&app()?, args),
         Command::Ask(args) => ask::run(&app()?, args),
+    };
+    if ships && let Ok(app) = app() {
+        crate::export::after_command(&app);
     }
+    result
 }
 
 /// Runs async core code from a synchronous command.

@@ -33,6 +33,8 @@ struct Status {
     tenant: Option<String>,
     login: Option<Login>,
     services: Vec<ServicePermissions>,
+    /// Audit export to an OpenTelemetry collector (header values never shown).
+    export: crate::export::Status,
 }
 
 pub fn run(app: &App, json: bool) -> Result<()> {
@@ -54,6 +56,7 @@ pub fn run(app: &App, json: bool) -> Result<()> {
             logged_in_at: s.logged_in_at,
         }),
         services: store.summary(app.clock.now_ms())?,
+        export: crate::export::status(app)?,
     };
     if json {
         return output::print_json(&status);
@@ -111,6 +114,7 @@ pub fn run(app: &App, json: bool) -> Result<()> {
         }
         _ => text.to_string(),
     };
+    output::line(format!("export       {}", status.export.summary()))?;
     for s in &status.services {
         let scopes = s
             .connection
