@@ -266,6 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 and name the first bad event if broken')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete events older than a time, keeping a chain that still verifies')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -290,9 +291,20 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'devcontext;audit;export' {
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show the pending count, the last delivery and the last error; send nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'devcontext;audit;help' {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 and name the first bad event if broken')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete events older than a time, keeping a chain that still verifies')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -300,6 +312,9 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;audit;help;prune' {
+            break
+        }
+        'devcontext;audit;help;export' {
             break
         }
         'devcontext;audit;help;help' {
@@ -397,12 +412,16 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
         'devcontext;help;audit' {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Recompute the hash chain; exit 1 and name the first bad event if broken')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete events older than a time, keeping a chain that still verifies')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain')
             break
         }
         'devcontext;help;audit;verify' {
             break
         }
         'devcontext;help;audit;prune' {
+            break
+        }
+        'devcontext;help;audit;export' {
             break
         }
         'devcontext;help;completions' {

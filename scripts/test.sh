@@ -29,6 +29,15 @@ fi
 # oidc-provider for the OAuth conformance test (tests/oidc_conformance.rs).
 scripts/oidc-provider.sh install
 
+# oteltap (a real OTLP/HTTP receiver) and the official OTLP protobuf types for
+# the audit export tests (tests/export.rs, tests/otel/proxy.py).
+if ! python3 -c "import oteltap, opentelemetry.proto" 2>/dev/null; then
+  echo "installing oteltap and opentelemetry-proto (pip)"
+  pip_args=(--quiet --disable-pip-version-check oteltap==1.0.0 "opentelemetry-proto>=1.27")
+  python3 -m pip install "${pip_args[@]}" 2>/dev/null ||
+    python3 -m pip install --user --break-system-packages "${pip_args[@]}"
+fi
+
 # The real local model for the end-to-end `ask` test.
 if [ -x scripts/model.sh ]; then
   scripts/model.sh install

@@ -563,3 +563,27 @@ pub fn device_login(env: &TestEnv, flags: &[&str]) -> (String, String) {
     assert!(out.status.success(), "device login failed: {seen}");
     (String::from_utf8_lossy(&out.stdout).into_owned(), seen)
 }
+
+/// With a leak dir, registers secrets the harness did not mint (e.g. an
+/// export API key) so that `scripts/leak_scan.py` looks for them too.
+/// `kind` names them in findings ("otlp header value").
+pub fn record_secret(kind: &str, values: &[&str]) {
+    let Some(dir) = leak_dir() else { return };
+    let file = dir
+        .join("secrets")
+        .join(format!("{}.json", unique_name(&test_label())));
+    let body = serde_json::json!({ kind.replace(' ', "_"): values });
+    std::fs::write(file, body.to_string()).expect("record a secret for the leak scan");
+}
+
+/// With a leak dir, keeps `bytes` (e.g. what a collector received) as a
+/// captured output, so the leak scan reads it like a command's stdout.
+pub fn keep_output(what: &str, bytes: &[u8]) {
+    let Some(dir) = leak_dir() else { return };
+    let base = dir
+        .join("output")
+        .join(unique_name(&format!("{}.{what}", test_label())));
+    let base = base.display();
+    std::fs::write(format!("{base}.cmd"), format!("(received by {what})\n")).unwrap();
+    std::fs::write(format!("{base}.out"), bytes).unwrap();
+}
