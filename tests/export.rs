@@ -408,10 +408,14 @@ fn records_arrive_with_every_attribute_resource_and_spans() {
     assert_eq!(export["headers"], json!(["x-api-key"]));
     let out = env.dc().arg("status").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.starts_with("export")).unwrap();
+    let at = text.find("export").unwrap();
+    let lines: Vec<&str> = text[at..].lines().take(2).collect();
     assert!(
-        line.contains(&format!("127.0.0.1:{}/v1/logs", proxy.port)) && line.contains("0 pending"),
-        "{line}"
+        lines[0].contains(&format!("127.0.0.1:{}/v1/logs", proxy.port))
+            && lines[1]
+                .trim_start()
+                .starts_with("0 pending; delivered through event"),
+        "{lines:?}"
     );
     assert!(!text.contains(&key));
     let st = export_status(&env);
@@ -668,4 +672,61 @@ fn export_is_off_by_default_and_refuses_plain_http_off_loopback() {
         "https://collector.example:4318",
     );
     env.dc().args(["status"]).assert().success();
+}
+
+/// On a terminal at 80 and 120 columns: `audit export` shows progress and one
+/// final line, `audit export --status` short lines that fit, never the key.
+#[test]
+fn export_on_a_terminal_at_80_and_120_columns() {
+    let tap = Tap::start();
+    let key = api_key();
+    let mut env = TestEnv::connected();
+    write_config(&env, "[export]\nbatch_size = 3\n");
+    export_to(&mut env, tap.port, &key);
+    let bin = env!("CARGO_BIN_EXE_devcontext");
+    for cols in [80, 120] {
+        tool_call(&env); // with the collector up, shipped when it ends
+        env.dc().args(["audit", "export"]).assert().success();
+        let out = common::captured("script")
+            .args([
+                "-qec",
+                &format!(
+                    "stty cols {cols}; DEVCONTEXT_EXPORT=off {bin} perms grant github; \
+                     {bin} audit export; {bin} audit export --status"
+                ),
+                "/dev/null",
+            ])
+            .envs(
+                env.std_dc()
+                    .get_envs()
+                    .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+            )
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let screen = String::from_utf8_lossy(&out.stdout);
+        assert!(!screen.contains(&key));
+        let lines: Vec<&str> = screen
+            .split(['\n', '\r'])
+            .map(|l| l.trim_end())
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("delivered 1 event in 1 batch;")),
+            "{screen}"
+        );
+        let at = lines.iter().position(|l| l.starts_with("export")).unwrap();
+        assert!(lines[at].ends_with(&format!("127.0.0.1:{}/v1/logs", tap.port)));
+        assert!(
+            lines[at + 1]
+                .trim_start()
+                .starts_with("0 pending; delivered through event")
+        );
+        for l in &lines[at..] {
+            assert!(l.chars().count() <= cols, "{cols} columns: {l:?}");
+        }
+    }
 }

@@ -263,7 +263,10 @@ fn export(app: &App, status_only: bool, json: bool) -> Result<()> {
         if json {
             return output::print_json(&status);
         }
-        output::line(format!("export   {}", status.summary()))?;
+        for (i, line) in status.lines().iter().enumerate() {
+            let label = if i == 0 { "export" } else { "" };
+            output::line(format!("{label:<8} {line}"))?;
+        }
         return Ok(());
     }
     let outcome = export::export_all(app, app.ui.stderr_tty && !json)?;
@@ -275,9 +278,11 @@ fn export(app: &App, status_only: bool, json: bool) -> Result<()> {
             "error": outcome.failure.as_ref().map(|e| e.message.clone()),
         }))?;
     } else if outcome.failure.is_none() {
+        let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         output::line(format!(
-            "delivered {} events in {} batches; nothing pending",
-            outcome.delivered, outcome.batches
+            "delivered {} in {}; nothing pending",
+            plural(outcome.delivered, "event"),
+            plural(outcome.batches, "batch").replace("batchs", "batches")
         ))?;
     }
     match outcome.failure {

@@ -114,7 +114,10 @@ pub fn run(app: &App, json: bool) -> Result<()> {
         }
         _ => text.to_string(),
     };
-    output::line(format!("export       {}", status.export.summary()))?;
+    for (i, line) in status.export.lines().iter().enumerate() {
+        let label = if i == 0 { "export" } else { "" };
+        output::line(format!("{label:<12} {line}"))?;
+    }
     for s in &status.services {
         let scopes = s
             .connection

@@ -231,21 +231,23 @@ pub fn status(app: &App) -> Result<Status> {
 }
 
 impl Status {
-    /// One line: "off", or target, pending count, last delivery and error.
-    pub fn summary(&self) -> String {
+    /// Short lines for people: the target (or "off"), then the state, then
+    /// the last error if it came after the last delivery.
+    pub fn lines(&self) -> Vec<String> {
         let Some(target) = &self.logs_endpoint else {
-            return "off (README, For teams)".into();
+            return vec!["off (README, For teams)".into()];
         };
-        let mut out = format!("{target}: {} pending", self.state.pending);
-        match &self.state.last_delivery {
-            Some(at) => out.push_str(&format!(
-                ", delivered through event {} at {at}",
-                self.state.delivered_id
-            )),
-            None => out.push_str(", nothing delivered yet"),
-        }
-        if let (Some(e), Some(at)) = (&self.state.last_error, &self.state.last_error_at) {
-            out.push_str(&format!("; last error at {at}: {e}"));
+        let st = &self.state;
+        let mut out = vec![target.clone()];
+        out.push(match &st.last_delivery {
+            Some(at) => format!(
+                "{} pending; delivered through event {} at {at}",
+                st.pending, st.delivered_id
+            ),
+            None => format!("{} pending; nothing delivered yet", st.pending),
+        });
+        if let (Some(e), Some(at)) = (&st.last_error, &st.last_error_at) {
+            out.push(format!("last error at {at}: {}", crate::sanitize::line(e)));
         }
         out
     }
