@@ -50,6 +50,7 @@ export DEVCONTEXT_SHARED=$shared
 export DEVCONTEXT_REQUIRE_KEYRING=1
 export DEVCONTEXT_REQUIRE_PRISM=1
 export DEVCONTEXT_REQUIRE_LEAK_SCAN=1
+export DEVCONTEXT_REQUIRE_OTELTAP=1
 # The test harness (tests/common/mod.rs) records every emulator's minted
 # secrets, keeps every test home and captures every command's output here.
 python3 scripts/leak_scan.py --self-test

@@ -30,16 +30,23 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn oteltap_installed() {
+/// True when oteltap and opentelemetry-proto import; otherwise says SKIPPED
+/// (a failure under DEVCONTEXT_REQUIRE_OTELTAP, which scripts/test.sh sets).
+fn oteltap_installed() -> bool {
     let ok = StdCommand::new("python3")
         .args(["-c", "import oteltap, opentelemetry.proto"])
+        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "oteltap is not installed: run scripts/test.sh, or \
-         `python3 -m pip install oteltap==1.0.0 opentelemetry-proto`"
-    );
+    if !ok {
+        common::skip(
+            "audit export against oteltap",
+            "oteltap is not installed (scripts/test.sh installs it; or \
+             `python3 -m pip install oteltap==1.0.0 opentelemetry-proto`)",
+            "DEVCONTEXT_REQUIRE_OTELTAP",
+        );
+    }
+    ok
 }
 
 /// oteltap on a loopback port; every NDJSON line it printed is kept.
@@ -50,11 +57,14 @@ struct Tap {
 }
 
 impl Tap {
-    fn start() -> Tap {
-        oteltap_installed();
+    /// `None` (the test is skipped) when oteltap is not installed.
+    fn start() -> Option<Tap> {
+        if !oteltap_installed() {
+            return None;
+        }
         for _ in 0..5 {
             if let Some(tap) = Tap::try_start(free_port()) {
-                return tap;
+                return Some(tap);
             }
         }
         panic!("oteltap did not start");
@@ -280,7 +290,7 @@ fn resource_attr(resource: &Value, key: &str) -> Option<String> {
 
 #[test]
 fn records_arrive_with_every_attribute_resource_and_spans() {
-    let tap = Tap::start();
+    let Some(tap) = Tap::start() else { return };
     let key = api_key();
     let proxy = Proxy::start(tap.port, &key);
     // Login and connects happen with export off: they are a backlog when it turns on.
@@ -425,7 +435,7 @@ fn records_arrive_with_every_attribute_resource_and_spans() {
 
 #[test]
 fn twenty_commands_with_the_collector_down_then_everything_arrives_in_batches() {
-    let mut tap = Tap::start();
+    let Some(mut tap) = Tap::start() else { return };
     let port = tap.port;
     let key = api_key();
     let mut env = TestEnv::connected();
@@ -485,7 +495,7 @@ fn twenty_commands_with_the_collector_down_then_everything_arrives_in_batches() 
 
 #[test]
 fn kill_9_during_an_export_loses_nothing() {
-    let tap = Tap::start();
+    let Some(tap) = Tap::start() else { return };
     let key = api_key();
     let proxy = Proxy::start(tap.port, &key);
     let mut env = TestEnv::connected();
@@ -527,7 +537,7 @@ fn kill_9_during_an_export_loses_nothing() {
 
 #[test]
 fn retry_after_on_429_and_503_is_honoured() {
-    let tap = Tap::start();
+    let Some(tap) = Tap::start() else { return };
     let key = api_key();
     let proxy = Proxy::start(tap.port, &key);
     let mut env = TestEnv::connected();
@@ -606,7 +616,7 @@ fn sqlite(db: &Path, sql: &str) {
 
 #[test]
 fn a_cut_tail_or_a_rewrite_after_delivery_is_reported_by_audit_verify() {
-    let tap = Tap::start();
+    let Some(tap) = Tap::start() else { return };
     let key = api_key();
     let mut env = TestEnv::connected();
     export_to(&mut env, tap.port, &key);
@@ -678,7 +688,7 @@ fn export_is_off_by_default_and_refuses_plain_http_off_loopback() {
 /// final line, `audit export --status` short lines that fit, never the key.
 #[test]
 fn export_on_a_terminal_at_80_and_120_columns() {
-    let tap = Tap::start();
+    let Some(tap) = Tap::start() else { return };
     let key = api_key();
     let mut env = TestEnv::connected();
     write_config(&env, "[export]\nbatch_size = 3\n");
@@ -715,10 +725,10 @@ fn export_on_a_terminal_at_80_and_120_columns() {
         assert!(
             lines
                 .iter()
-                .any(|l| l.starts_with("delivered 1 event in 1 batch;")),
+                .any(|l| l.contains("delivered 1 event in 1 batch; nothing pending")),
             "{screen}"
         );
-        let at = lines.iter().position(|l| l.starts_with("export")).unwrap();
+        let at = lines.iter().position(|l| l.starts_with("export ")).unwrap();
         assert!(lines[at].ends_with(&format!("127.0.0.1:{}/v1/logs", tap.port)));
         assert!(
             lines[at + 1]
