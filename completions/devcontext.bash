@@ -61,6 +61,9 @@ _devcontext() {
             devcontext,tools)
                 cmd="devcontext__subcmd__tools"
                 ;;
+            devcontext__subcmd__audit,export)
+                cmd="devcontext__subcmd__audit__subcmd__export"
+                ;;
             devcontext__subcmd__audit,help)
                 cmd="devcontext__subcmd__audit__subcmd__help"
                 ;;
@@ -69,6 +72,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__audit,verify)
                 cmd="devcontext__subcmd__audit__subcmd__verify"
+                ;;
+            devcontext__subcmd__audit__subcmd__help,export)
+                cmd="devcontext__subcmd__audit__subcmd__help__subcmd__export"
                 ;;
             devcontext__subcmd__audit__subcmd__help,help)
                 cmd="devcontext__subcmd__audit__subcmd__help__subcmd__help"
@@ -123,6 +129,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__help,tools)
                 cmd="devcontext__subcmd__help__subcmd__tools"
+                ;;
+            devcontext__subcmd__help__subcmd__audit,export)
+                cmd="devcontext__subcmd__help__subcmd__audit__subcmd__export"
                 ;;
             devcontext__subcmd__help__subcmd__audit,prune)
                 cmd="devcontext__subcmd__help__subcmd__audit__subcmd__prune"
@@ -224,7 +233,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__audit)
-            opts="-v -h --service --tool --action --decision --since --until --run --limit --json --ndjson --verbose --no-color --utc --help verify prune help"
+            opts="-v -h --service --tool --action --decision --since --until --run --limit --json --ndjson --verbose --no-color --utc --help verify prune export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,9 +278,37 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        devcontext__subcmd__audit__subcmd__help)
-            opts="verify prune help"
+        devcontext__subcmd__audit__subcmd__export)
+            opts="-v -h --status --json --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__audit__subcmd__help)
+            opts="verify prune export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__audit__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -460,8 +497,22 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help__subcmd__audit)
-            opts="verify prune"
+            opts="verify prune export"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__audit__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
