@@ -143,23 +143,24 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand tool" -s h -l help
 complete -c devcontext -n "__fish_devcontext_using_subcommand tool" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand tool" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand tool" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l service -d 'Only events of this service (github, calendar, slack)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l tool -d 'Only events of this tool (slack.post_message)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l action -d 'Only events of this action (permission_check, token_exchange, api_call, ...)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l decision -d 'Only events with this decision (granted, denied, error)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l since -d 'Only events at or after this time (24h, 7d, 2026-11-01, RFC 3339)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l until -d 'Only events before this time (same forms as --since)' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l run -d 'Only events of this run id' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l limit -d 'At most this many events, newest first; 0 for all [default: 50; all for --ndjson]' -r
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l json -d 'Print a JSON array'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l ndjson -d 'Print one JSON event per line, streamed'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -s h -l help -d 'Print help'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -f -a "verify" -d 'Recompute the hash chain; exit 1 and name the first bad event if broken'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -f -a "prune" -d 'Delete events older than a time, keeping a chain that still verifies'
-complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l service -d 'Only events of this service (github, calendar, slack)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l tool -d 'Only events of this tool (slack.post_message)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l action -d 'Only events of this action (permission_check, token_exchange, api_call, ...)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l decision -d 'Only events with this decision (granted, denied, error)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l since -d 'Only events at or after this time (24h, 7d, 2026-11-01, RFC 3339)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l until -d 'Only events before this time (same forms as --since)' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l run -d 'Only events of this run id' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l limit -d 'At most this many events, newest first; 0 for all [default: 50; all for --ndjson]' -r
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l json -d 'Print a JSON array'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l ndjson -d 'Print one JSON event per line, streamed'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -s h -l help -d 'Print help'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -f -a "verify" -d 'Recompute the hash chain; exit 1 and name the first bad event if broken'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -f -a "prune" -d 'Delete events older than a time, keeping a chain that still verifies'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -f -a "export" -d 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and not __fish_seen_subcommand_from verify prune export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON instead of a table'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
@@ -171,8 +172,15 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from prune" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from prune" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -l status -d 'Show the pending count, the last delivery and the last error; send nothing'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -l json -d 'Print JSON instead of a table'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute the hash chain; exit 1 and name the first bad event if broken'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete events older than a time, keeping a chain that still verifies'
+complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand completions" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand completions" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
@@ -204,3 +212,4 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand help; and __fish_s
 complete -c devcontext -n "__fish_devcontext_using_subcommand help; and __fish_seen_subcommand_from perms" -f -a "check" -d 'Answer whether a call would be allowed now (exit 0 yes, 7 no); audited'
 complete -c devcontext -n "__fish_devcontext_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Recompute the hash chain; exit 1 and name the first bad event if broken'
 complete -c devcontext -n "__fish_devcontext_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "prune" -d 'Delete events older than a time, keeping a chain that still verifies'
+complete -c devcontext -n "__fish_devcontext_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain'
