@@ -431,6 +431,18 @@ fn records_arrive_with_every_attribute_resource_and_spans() {
     let st = export_status(&env);
     assert_eq!(st["pending"], 0);
     assert_eq!(st["last_error"], Value::Null);
+
+    // Debug logs (every crate's, with -vv) never show the key either.
+    env.dc()
+        .args(["perms", "grant", "github"])
+        .env("DEVCONTEXT_EXPORT", "off")
+        .assert()
+        .success();
+    let out = env.dc().args(["-vv", "audit", "export"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("connected to 127.0.0.1"), "{err}");
+    assert!(!err.contains(&key));
 }
 
 #[test]

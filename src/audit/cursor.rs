@@ -242,3 +242,79 @@ fn check_anchor(conn: &Connection) -> rusqlite::Result<Option<MissingDelivered>>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::audit::{Action, AuditLog, Decision, NewEvent, RunContext};
+    use crate::clock::Clock;
+
+    fn store(dir: &std::path::Path, n: usize) -> AuditLog {
+        let log = AuditLog::open(
+            &dir.join("audit.db"),
+            RunContext::new("test"),
+            Clock::System,
+        )
+        .unwrap();
+        for _ in 0..n {
+            log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
+                .unwrap();
+        }
+        log
+    }
+
+    fn hash_of(log: &AuditLog, id: i64) -> String {
+        log.pending_events(id - 1, 1).unwrap()[0].event.hash.clone()
+    }
+
+    #[test]
+    fn the_cursor_moves_forward_only_and_counts_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path(), 10);
+        assert_eq!(log.export_state().unwrap().pending, 10);
+        log.mark_delivered(6, &hash_of(&log, 6), 1).unwrap();
+        // A slower process acknowledging an older batch does not move it back.
+        log.mark_delivered(4, &hash_of(&log, 4), 2).unwrap();
+        let st = log.export_state().unwrap();
+        assert_eq!((st.delivered_id, st.pending), (6, 4));
+        log.mark_export_failed("down", 3, Some(99)).unwrap();
+        let st = log.export_state().unwrap();
+        assert_eq!(st.last_error.as_deref(), Some("down"));
+        assert_eq!(st.retry_not_before_ms, Some(99));
+        log.mark_delivered(10, &hash_of(&log, 10), 4).unwrap();
+        let st = log.export_state().unwrap();
+        assert_eq!((st.pending, st.last_error), (0, None));
+        assert!(log.delivered_anchor().unwrap().is_none());
+    }
+
+    #[test]
+    fn prune_keeps_undelivered_events_and_the_anchor_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path(), 10);
+        log.mark_delivered(5, &hash_of(&log, 5), 1).unwrap();
+        let removed = log.prune(Clock::System.now_ms() + 1000, Some(5)).unwrap();
+        assert_eq!(removed, 5);
+        assert_eq!(log.pending_events(0, 100).unwrap()[0].event.id, 6);
+        assert!(log.verify().unwrap().first_bad.is_none());
+        assert!(log.delivered_anchor().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cut_tail_names_the_first_missing_delivered_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path(), 10);
+        log.mark_delivered(9, &hash_of(&log, 9), 1).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("audit.db")).unwrap();
+        conn.execute("DELETE FROM events WHERE id > 6", []).unwrap();
+        let missing = log.delivered_anchor().unwrap().unwrap();
+        assert_eq!(missing.id, 7);
+        assert!(missing.problem.contains("tail was cut"));
+        // Appending again reuses id 9 with another hash: a rewrite.
+        for _ in 0..4 {
+            log.append(NewEvent::new(Action::Login, Decision::Granted))
+                .unwrap();
+        }
+        let missing = log.delivered_anchor().unwrap().unwrap();
+        assert_eq!(missing.id, 9);
+        assert!(missing.problem.contains("rewritten"));
+    }
+}
