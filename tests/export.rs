@@ -752,3 +752,37 @@ fn export_on_a_terminal_at_80_and_120_columns() {
         }
     }
 }
+
+/// A collector that accepts connections and never answers: commands still
+/// end (the wait after each is bounded), `audit export` gives up after the
+/// request timeout with exit 6, and nothing is lost.
+#[test]
+fn a_collector_that_never_answers_does_not_hold_commands() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream); // held open, never read
+        }
+    });
+    let key = api_key();
+    let mut env = TestEnv::connected();
+    export_to(&mut env, port, &key);
+    env.set("DEVCONTEXT_TIMEOUT_SECS", "2");
+    for _ in 0..3 {
+        tool_call(&env);
+    }
+    let before = export_status(&env)["pending"].as_i64().unwrap();
+    assert!(before > 0);
+    let out = env.dc().args(["audit", "export"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timed out"), "{err}");
+    assert!(
+        err.contains(&format!("{before} audit events not delivered")),
+        "{err}"
+    );
+    assert!(!held.lock().unwrap().is_empty(), "devcontext did connect");
+}
