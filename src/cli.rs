@@ -12,15 +12,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// Print debug logs on stderr (secrets are never logged)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
     /// Turn off colours (NO_COLOR in the environment does the same)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub no_color: bool,
 
     /// Show times in UTC instead of the local time zone (JSON is always UTC)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub utc: bool,
 
     #[command(subcommand)]
@@ -77,7 +77,7 @@ pub enum Command {
 
     /// Ask the assistant a question; it reads your services through the broker
     #[command(
-        after_help = "Examples:\n  devcontext ask \"Brief me for standup\"\n  devcontext ask \"Which pull requests wait for my review?\" --model qwen2.5-coder\n  devcontext ask \"What is on my calendar today?\" --json | jq -r .answer\n  devcontext ask --quiet \"Standup brief\" > brief.md   # cron-friendly\n\nExit codes: 5 model error, 6 model unreachable, 8 step limit reached (raise --max-steps).\nThe model sees tool results only, never a token; every call is audited (devcontext audit --run RUN_ID)."
+        after_help = "Examples:\n  devcontext ask \"Brief me for standup\"\n  devcontext ask \"Which pull requests wait for my review?\" --model qwen2.5-coder\n  devcontext ask \"What is on my calendar today?\" --json | jq -r .answer\n  devcontext ask --quiet \"Standup brief\" > brief.md   # cron-friendly\n\nBefore the question leaves this machine, ask checks that a model endpoint is set (exit 2),\nyou are logged in (3), and a service is connected (4) and not revoked (7).\nExit codes: 5 model error, 6 model unreachable, 8 step limit reached (raise --max-steps).\nThe model sees tool results only, never a token; every call is audited (devcontext audit --run RUN_ID)."
     )]
     Ask(AskArgs),
 
@@ -148,7 +148,7 @@ pub enum Shell {
 
 #[derive(Debug, Args)]
 pub struct JsonFlag {
-    /// Print JSON instead of a table
+    /// Print JSON (stable field names, for scripts) instead of text for people
     #[arg(long)]
     pub json: bool,
 }
