@@ -68,6 +68,9 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/__emulator/writes", get(writes).delete(clear_writes))
         .route("/__emulator/reset", post(reset))
+        .route("/__emulator/tenant", get(tenant))
+        .route("/__emulator/tenant/misconfigure", post(misconfigure))
+        .route("/__emulator/tenant/blank", post(blank))
 }
 
 /// The KEY=VALUE lines printed at start-up.
@@ -89,6 +92,14 @@ pub fn env_pairs(app: &App) -> Vec<(&'static str, String)> {
         (
             "DEVCONTEXT_AUTH0_API_CLIENT_SECRET",
             app.api.secret.clone().unwrap_or_default(),
+        ),
+        (
+            "DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_ID",
+            app.mgmt.client_id.clone(),
+        ),
+        (
+            "DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_SECRET",
+            app.mgmt.secret.clone().unwrap_or_default(),
         ),
         ("DEVCONTEXT_GITHUB_API_URL", format!("{b}/github")),
         ("DEVCONTEXT_SLACK_API_URL", format!("{b}/slack/api")),
@@ -508,6 +519,46 @@ async fn clear_writes(AxState(app): S) -> Response {
 }
 
 async fn reset(AxState(app): S) -> Response {
-    *app.lock() = State::fresh();
+    let fresh = app.fresh_state();
+    *app.lock() = fresh;
     json_response(200, json!({"reset": true}))
+}
+
+/// The tenant's configuration: clients' settings, APIs, grants, connections, MFA.
+async fn tenant(AxState(app): S) -> Response {
+    let st = app.lock();
+    json_response(200, json!({"clients": st.clients, "tenant": st.tenant}))
+}
+
+/// Applies one misconfiguration: `{"what", "connection"?}` (connection
+/// defaults to `sign-in-with-slack`).
+async fn misconfigure(AxState(app): S, body: Bytes) -> Response {
+    let v = match body_json(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let what = match str_arg(&v, "what") {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let connection = v
+        .get("connection")
+        .and_then(Value::as_str)
+        .unwrap_or(SLACK)
+        .to_string();
+    let mut st = app.lock();
+    match crate::management::misconfigure(&app, &mut st, &what, &connection) {
+        Ok(()) => json_response(
+            200,
+            json!({"misconfigured": what, "connection": connection}),
+        ),
+        Err(e) => bad(&e),
+    }
+}
+
+/// Turns the tenant into one that `devcontext setup` has not configured yet.
+async fn blank(AxState(app): S) -> Response {
+    let mut st = app.lock();
+    crate::management::blank(&app, &mut st);
+    json_response(200, json!({"blank": true}))
 }

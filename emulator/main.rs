@@ -14,6 +14,7 @@ mod control;
 mod faults;
 mod github;
 mod log;
+mod management;
 mod model;
 mod my_account;
 mod oauth;
@@ -114,6 +115,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/calendar/v3/{*rest}", any(calendar::fallback))
         .route("/v1/models", get(model::models))
         .route("/v1/chat/completions", post(model::chat))
+        .merge(management::routes())
         .merge(control::routes())
         .fallback(not_found)
         .layer(from_fn_with_state(app.clone(), faults::inject))

@@ -285,7 +285,12 @@ pub async fn connect(AxState(app): S, headers: HeaderMap, body: Bytes) -> Respon
     let (Some(connection), Some(redirect_uri)) = (connection, redirect_uri) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    if connection_info(&connection).is_none() {
+    if connection_info(&connection).is_none()
+        || !app
+            .lock()
+            .tenant
+            .connection_usable(&connection, &at.client_id)
+    {
         return problem(
             400,
             "A0E-400-0001",
@@ -577,11 +582,14 @@ pub async fn list_accounts(AxState(app): S, headers: HeaderMap, RawQuery(q): Raw
 }
 
 pub async fn list_connections(AxState(app): S, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize_me(&app, &headers, "read:me:connected_accounts") {
-        return r;
-    }
+    let at = match authorize_me(&app, &headers, "read:me:connected_accounts") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let st = app.lock();
     let conns: Vec<Value> = CONNECTIONS
         .iter()
+        .filter(|(name, _, _)| st.tenant.connection_usable(name, &at.client_id))
         .map(|(name, strategy, scopes)| json!({"name": name, "strategy": strategy, "scopes": scopes}))
         .collect();
     json_response(200, json!({"connections": conns}))

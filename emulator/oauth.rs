@@ -125,7 +125,7 @@ pub async fn authorize(AxState(app): S, RawQuery(q): RawQuery) -> Response {
     }
     let audience = p.get("audience").filter(|a| !a.is_empty()).cloned();
     if let Some(a) = &audience
-        && !app.api_known(a)
+        && app.lock().tenant.resource_server(a).is_none()
     {
         return fail("access_denied", &format!("Service not found: {a}"));
     }
@@ -161,11 +161,7 @@ pub async fn authorize(AxState(app): S, RawQuery(q): RawQuery) -> Response {
 }
 
 /// Client authentication at the token and revocation endpoints.
-pub fn authenticate_client<'a>(
-    app: &'a App,
-    headers: &HeaderMap,
-    p: &Params,
-) -> Result<&'a Client, Response> {
+pub fn authenticate_client(app: &App, headers: &HeaderMap, p: &Params) -> Result<Client, Response> {
     let unauthorized = || oauth_error(401, "access_denied", "Unauthorized");
     let basic = basic(headers);
     let body_id = p.get("client_id").filter(|s| !s.is_empty());
@@ -231,6 +227,7 @@ pub fn mint_access_token(
     st.access_tokens.insert(
         token.clone(),
         AccessToken {
+            client_id: client_id.into(),
             sub: sub.into(),
             aud,
             scopes: scopes.to_vec(),
@@ -317,7 +314,13 @@ fn login_response(
     if has("openid") {
         body["id_token"] = json!(mint_id_token(app, st, &client.client_id, nonce));
     }
-    if has("offline_access") && client.has_grant("refresh_token") {
+    // With an audience, refresh tokens need the API's "Allow Offline Access".
+    let offline_api = audience.is_none_or(|a| {
+        st.tenant
+            .resource_server(a)
+            .is_some_and(|r| r.allow_offline_access)
+    });
+    if has("offline_access") && client.has_grant("refresh_token") && offline_api {
         body["refresh_token"] = json!(mint_refresh_token(
             st,
             &client.client_id,
@@ -355,9 +358,11 @@ pub async fn token(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response
             &format!("Grant type '{grant}' not allowed for the client."),
         );
     }
+    let client = &client;
     match grant.as_str() {
         "authorization_code" => code_grant(&app, &mut st, client, &p),
         "refresh_token" => refresh_grant(&app, &mut st, client, &p),
+        "client_credentials" => client_credentials_grant(&app, &mut st, client, &p),
         DEVICE_GRANT => device_grant(&app, &mut st, client, &p),
         TV_GRANT => crate::token_vault::exchange(&mut st, client, &p),
         _ => oauth_error(
@@ -454,36 +459,55 @@ fn refresh_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Resp
         .map(|s| split_scopes(s))
         .filter(|s| !s.is_empty());
     let (aud, scopes, original) = match requested_aud {
-        Some(a) if Some(&a) != rec.audience.as_ref() => {
-            // Multi-resource refresh token: needs a policy for that audience.
-            let Some(policy) = client.mrrt_policies.iter().find(|pol| pol.audience == a) else {
+        Some(a)
+            if Some(&a) != rec.audience.as_ref()
+                && client.mrrt_policies.iter().any(|pol| pol.audience == a) =>
+        {
+            // Multi-resource refresh token. Without a policy for the audience
+            // Auth0 silently ignores it and answers for the original audience
+            // (the `_` arm); with one, the API must exist, allow skipping
+            // consent, and the client needs a user-access grant to it.
+            let Some(rs) = st.tenant.resource_server(&a).cloned() else {
+                return oauth_error(403, "access_denied", &format!("Service not found: {a}"));
+            };
+            let Some(grant) = st.tenant.user_grant(&client.client_id, &a).cloned() else {
                 return oauth_error(
                     403,
                     "access_denied",
                     &format!(
-                        "Client is not authorized to access \"{a}\" with a refresh token (no multi-resource refresh token policy for this audience)."
+                        "Client \"{}\" is not authorized to access resource server \"{a}\": it has no user-access client grant for it.",
+                        client.client_id
                     ),
                 );
             };
-            let scopes = match scope_param {
-                Some(req) => {
-                    let bad: Vec<&String> = req
-                        .iter()
-                        .filter(|s| !policy.scopes.contains(s) && !rec.scopes.contains(s))
-                        .collect();
-                    if !bad.is_empty() {
-                        return oauth_error(
-                            403,
-                            "access_denied",
-                            &format!(
-                                "Requested scopes are not allowed by the refresh token policy for \"{a}\": {}",
-                                bad.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-                            ),
-                        );
-                    }
-                    req
-                }
-                None => policy.scopes.clone(),
+            if !rs.skip_consent_for_verifiable_first_party_clients {
+                return oauth_error(
+                    403,
+                    "consent_required",
+                    &format!(
+                        "Consent required: \"{a}\" does not allow skipping user consent, which multi-resource refresh tokens need."
+                    ),
+                );
+            }
+            let policy = client
+                .mrrt_policies
+                .iter()
+                .find(|pol| pol.audience == a)
+                .cloned()
+                .unwrap_or(MrrtPolicy {
+                    audience: a.clone(),
+                    scopes: vec![],
+                });
+            // Scopes outside the policy or the grant are dropped, not refused.
+            let allowed = |s: &String| policy.scopes.contains(s) && grant.scope.contains(s);
+            let scopes: Vec<String> = match scope_param {
+                Some(req) => req.into_iter().filter(allowed).collect(),
+                None => policy
+                    .scopes
+                    .iter()
+                    .filter(|s| allowed(s))
+                    .cloned()
+                    .collect(),
             };
             (vec![a], scopes, false)
         }
@@ -523,7 +547,7 @@ fn refresh_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Resp
     if original && scopes.iter().any(|s| s == "openid") {
         body["id_token"] = json!(mint_id_token(app, st, &client.client_id, None));
     }
-    if st.knobs.rotation {
+    if st.rotating(&client.client_id) {
         let new_rt = mint_refresh_token(
             st,
             &client.client_id,
@@ -541,6 +565,42 @@ fn refresh_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Resp
         body["refresh_token"] = json!(new_rt);
     }
     no_store(json_response(200, body))
+}
+
+/// Client credentials (the Management API for `devcontext setup`): needs a
+/// `client` client grant for the audience; the token carries its scopes.
+fn client_credentials_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Response {
+    let Some(audience) = p.get("audience").filter(|a| !a.is_empty()) else {
+        return missing("audience");
+    };
+    let Some(grant) = st.tenant.client_grant(&client.client_id, audience).cloned() else {
+        return oauth_error(
+            403,
+            "access_denied",
+            &format!(
+                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
+            ),
+        );
+    };
+    let scopes = match p.get("scope").map(|s| split_scopes(s)) {
+        Some(req) if !req.is_empty() => req
+            .into_iter()
+            .filter(|s| grant.scope.contains(s))
+            .collect(),
+        _ => grant.scope.clone(),
+    };
+    let at = mint_access_token(
+        app,
+        st,
+        &client.client_id,
+        &client.client_id,
+        vec![audience.clone()],
+        &scopes,
+    );
+    no_store(json_response(
+        200,
+        json!({"access_token": at, "expires_in": AT_LIFETIME_S, "scope": scopes.join(" "), "token_type": "Bearer"}),
+    ))
 }
 
 fn device_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Response {
@@ -623,7 +683,7 @@ pub async fn device_code(AxState(app): S, headers: HeaderMap, body: Bytes) -> Re
     }
     let audience = p.get("audience").filter(|a| !a.is_empty()).cloned();
     if let Some(a) = &audience
-        && !app.api_known(a)
+        && app.lock().tenant.resource_server(a).is_none()
     {
         return oauth_error(403, "access_denied", &format!("Service not found: {a}"));
     }

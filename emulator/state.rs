@@ -99,6 +99,7 @@ pub enum AppType {
     Native,
     RegularWeb,
     ResourceServer,
+    NonInteractive,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -119,6 +120,10 @@ pub struct Client {
     pub is_first_party: bool,
     pub mrrt_policies: Vec<MrrtPolicy>,
     pub resource_server_identifier: Option<String>,
+    /// Allowed Callback URLs (Management API `callbacks`).
+    pub callbacks: Vec<String>,
+    /// `refresh_token.rotation_type == "rotating"` for this client.
+    pub rotating: bool,
 }
 
 impl Client {
@@ -213,6 +218,8 @@ pub struct RefreshToken {
 
 #[derive(Clone, Debug)]
 pub struct AccessToken {
+    /// The client the token was issued to (`azp`).
+    pub client_id: String,
     pub sub: String,
     pub aud: Vec<String>,
     pub scopes: Vec<String>,
@@ -399,6 +406,11 @@ pub struct State {
     pub writes: Vec<Value>,
     pub slack_posts: Vec<SlackPost>,
     pub next_comment_id: u64,
+    /// The clients' mutable settings (grant types, callbacks, rotation, MRRT
+    /// policies), changed through the Management API; `App` keeps the originals.
+    pub clients: Vec<Client>,
+    /// APIs, client grants, connections and MFA policy (Management API).
+    pub tenant: crate::management::Tenant,
 }
 
 impl State {
@@ -430,6 +442,30 @@ impl State {
             return None;
         }
         Some(at.clone())
+    }
+
+    /// A client's current settings.
+    pub fn client(&self, id: &str) -> Option<Client> {
+        self.clients.iter().find(|c| c.client_id == id).cloned()
+    }
+
+    /// Refresh-token rotation for a client: the knob (every client) or its own setting.
+    pub fn rotating(&self, client_id: &str) -> bool {
+        self.knobs.rotation
+            || self
+                .clients
+                .iter()
+                .any(|c| c.client_id == client_id && c.rotating)
+    }
+
+    /// MFA policy "Always": the knob or the tenant's Guardian policy.
+    pub fn mfa_always(&self) -> bool {
+        self.knobs.mfa_always
+            || self
+                .tenant
+                .mfa_policies
+                .iter()
+                .any(|p| p == "all-applications")
     }
 
     pub fn account_mut(&mut self, id: &str) -> Option<&mut ConnectedAccount> {
@@ -555,6 +591,8 @@ pub struct App {
     pub web: Client,
     pub device: Client,
     pub api: Client,
+    /// Machine-to-machine client for the Management API (`devcontext setup`).
+    pub mgmt: Client,
     pub state: Mutex<State>,
 }
 
@@ -579,6 +617,8 @@ impl App {
                 scopes: ca.clone(),
             }],
             resource_server_identifier: None,
+            callbacks: crate::management::loopback_callbacks(),
+            rotating: false,
         };
         let device = Client {
             name: "devcontext CLI (native app, device flow, Design B)",
@@ -593,6 +633,8 @@ impl App {
                 scopes: ca,
             }],
             resource_server_identifier: None,
+            callbacks: vec![],
+            rotating: false,
         };
         let api = Client {
             name: "devcontext API (Custom API Client)",
@@ -604,16 +646,43 @@ impl App {
             is_first_party: true,
             mrrt_policies: vec![],
             resource_server_identifier: Some(API_AUDIENCE.into()),
+            callbacks: vec![],
+            rotating: false,
+        };
+        let mgmt = Client {
+            name: "devcontext setup (machine to machine, Management API)",
+            client_id: format!("emuM2m{}", rand_alnum(26)),
+            secret: Some(format!("emu_cs_{}", rand_alnum(40))),
+            app_type: AppType::NonInteractive,
+            token_endpoint_auth_method: "client_secret_post",
+            grant_types: vec!["client_credentials".into()],
+            is_first_party: true,
+            mrrt_policies: vec![],
+            resource_server_identifier: None,
+            callbacks: vec![],
+            rotating: false,
         };
         let mut key = vec![0u8; 32];
         rand::rng().fill(&mut key[..]);
-        App {
+        let app = App {
             base,
             jwt_key: key,
             web,
             device,
             api,
-            state: Mutex::new(State::fresh()),
+            mgmt,
+            state: Mutex::new(State::default()),
+        };
+        *app.lock() = app.fresh_state();
+        app
+    }
+
+    /// A fresh state: a healthy tenant with the original client settings.
+    pub fn fresh_state(&self) -> State {
+        State {
+            clients: self.clients().into_iter().cloned().collect(),
+            tenant: crate::management::Tenant::healthy(self),
+            ..State::fresh()
         }
     }
 
@@ -621,12 +690,13 @@ impl App {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn clients(&self) -> [&Client; 3] {
-        [&self.web, &self.device, &self.api]
+    pub fn clients(&self) -> [&Client; 4] {
+        [&self.web, &self.device, &self.api, &self.mgmt]
     }
 
-    pub fn client(&self, id: &str) -> Option<&Client> {
-        self.clients().into_iter().find(|c| c.client_id == id)
+    /// A client with its current settings (the Management API may have changed them).
+    pub fn client(&self, id: &str) -> Option<Client> {
+        self.lock().client(id)
     }
 
     pub fn issuer(&self) -> String {
@@ -637,8 +707,8 @@ impl App {
         format!("{}/me/", self.base)
     }
 
-    /// APIs known to the tenant: (identifier, allow_offline_access).
-    pub fn api_known(&self, aud: &str) -> bool {
-        aud == API_AUDIENCE || aud == self.me_audience()
+    /// The Management API's audience.
+    pub fn mgmt_audience(&self) -> String {
+        format!("{}/api/v2/", self.base)
     }
 }

@@ -62,14 +62,14 @@ pub fn exchange(st: &mut State, client: &Client, p: &Params) -> axum::response::
             return oauth_error(401, "invalid_grant", "Unknown or invalid refresh token.");
         };
         // 4. Refresh-token exchange is incompatible with rotation.
-        if st.knobs.rotation {
+        if st.rotating(&client.client_id) {
             return oauth_error(
                 403,
                 "unauthorized_client",
                 "Refresh token exchange with Token Vault is not supported when refresh token rotation is enabled for the client.",
             );
         }
-        rec.sub
+        (rec.sub, rec.client_id)
     } else {
         let Some(rsi) = client.resource_server_identifier.as_ref() else {
             return oauth_error(
@@ -94,9 +94,10 @@ pub fn exchange(st: &mut State, client: &Client, p: &Params) -> axum::response::
                 "The subject token audience does not match the resource server of the calling client.",
             );
         }
-        at.sub
+        (at.sub, at.client_id)
     };
-    if st.knobs.mfa_always {
+    let (sub, session_client) = sub;
+    if st.mfa_always() {
         let mfa_token = format!("emu_mfa_{}", rand_alnum(32));
         st.mfa_tokens.push(mfa_token.clone());
         return no_store(json_response(
@@ -138,6 +139,12 @@ pub fn exchange(st: &mut State, client: &Client, p: &Params) -> axum::response::
     let Some(account) = account else {
         return not_found();
     };
+    // The connection must still offer Connected Accounts to the application
+    // that holds the user's session (§3.6: "connection not enabled" is the
+    // same 401 as "not connected").
+    if !st.tenant.connection_usable(connection, &session_client) {
+        return not_found();
+    }
     // 6. Provider state.
     match account.provider_state {
         ProviderState::NoRefreshToken => return not_found(),
