@@ -458,6 +458,11 @@ fn refresh_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Resp
         .get("scope")
         .map(|s| split_scopes(s))
         .filter(|s| !s.is_empty());
+    // An audience no MRRT policy covers is ignored, with its scope: the
+    // answer is for the original audience (Auth0's MRRT documentation).
+    let ignored = requested_aud
+        .as_ref()
+        .is_some_and(|a| Some(a) != rec.audience.as_ref());
     let (aud, scopes, original) = match requested_aud {
         Some(a)
             if Some(&a) != rec.audience.as_ref()
@@ -512,6 +517,7 @@ fn refresh_grant(app: &App, st: &mut State, client: &Client, p: &Params) -> Resp
             (vec![a], scopes, false)
         }
         _ => {
+            let scope_param = if ignored { None } else { scope_param };
             let scopes = match scope_param {
                 Some(req) => {
                     if let Some(bad) = req.iter().find(|s| !rec.scopes.contains(s)) {

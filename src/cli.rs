@@ -100,6 +100,12 @@ pub enum Command {
     )]
     Audit(AuditArgs),
 
+    /// Check the tenant and the local state; one line per check with the fix for each ✗
+    #[command(
+        after_help = "Examples:\n  devcontext doctor\n  devcontext doctor --json | jq '.checks[] | select(.status == \"fail\")'\n\nExit codes: 0 every check passed, 1 something failed (each ✗ line names its fix).\nChanges nothing, except that its Token Vault exchanges are audited (command `doctor`)."
+    )]
+    Doctor(JsonFlag),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  devcontext completions bash > ~/.local/share/bash-completion/completions/devcontext\n  devcontext completions zsh > ~/.zfunc/_devcontext"

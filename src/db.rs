@@ -61,6 +61,27 @@ pub fn open(
     Ok(conn)
 }
 
+/// The schema version of an existing store without changing it: `None`
+/// when the file does not exist; an error when it cannot be read or is newer
+/// than `current` (written by a newer devcontext).
+pub fn schema_status(path: &Path, current: usize) -> Result<Option<usize>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| explain(path, "cannot open", &e))?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| explain(path, "cannot read", &e))?;
+    if version as usize > current {
+        return Err(newer_schema(path, version));
+    }
+    Ok(Some(version as usize))
+}
+
 /// Sets WAL once; several processes creating the file at the same instant can
 /// see BUSY here without the busy handler running, so it is retried until the
 /// busy timeout has passed.

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod doctor;
 pub mod error;
 pub mod export;
 pub mod hints;

@@ -21,6 +21,9 @@ use crate::db::{self, Mode};
 use crate::error::{Error, Result};
 use crate::service::Service;
 
+/// The schema version this devcontext writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE rules (
     subject    TEXT    NOT NULL,

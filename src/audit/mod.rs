@@ -25,6 +25,9 @@ pub use chain::GENESIS;
 pub use cursor::{ExportState, MissingDelivered, PendingEvent};
 pub use query::{Filter, VerifyReport};
 
+/// The schema version this devcontext writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Append-only migrations: never edit one that has shipped, add a new one.
 const MIGRATIONS: &[&str] = &[
     r#"

@@ -82,6 +82,22 @@ pub fn read_answer(status: reqwest::StatusCode, bytes: &[u8]) -> Result<serde_js
     })
 }
 
+/// The My Account API's audience for this tenant (`https://DOMAIN/me/`).
+pub fn my_account_audience(active: &Active) -> String {
+    format!("{}me/", active.client.base)
+}
+
+/// The Connected Accounts scopes a My Account token answer lacks. Auth0
+/// silently answers for the login audience when the application has no MRRT
+/// policy for the My Account API, so the granted `scope` is what tells.
+pub fn missing_my_account_scopes(granted: Option<&str>) -> Vec<&'static str> {
+    let granted: Vec<&str> = granted.unwrap_or("").split([' ', ',']).collect();
+    MY_ACCOUNT_SCOPES
+        .split(' ')
+        .filter(|s| !granted.contains(s))
+        .collect()
+}
+
 /// A My Account API client holding a short-lived access token (MRRT).
 pub struct MyAccount<'a> {
     active: &'a Active,
@@ -92,15 +108,45 @@ pub struct MyAccount<'a> {
 impl<'a> MyAccount<'a> {
     /// Gets a My Account API token with the refresh token (multi-resource refresh).
     pub async fn open(active: &'a Active) -> Result<MyAccount<'a>> {
-        let audience = format!("{}me/", active.client.base);
+        let audience = my_account_audience(active);
         let tokens = active
             .refresh(Some(&audience), Some(MY_ACCOUNT_SCOPES))
             .await?;
-        Ok(MyAccount {
+        let missing = missing_my_account_scopes(tokens.scope.as_deref());
+        if !missing.is_empty() {
+            return Err(Error::upstream(format!(
+                "Auth0 gave no My Account API token with {} (the application's refresh-token policy or user-access grant lacks it)",
+                missing.join(" ")
+            ))
+            .with_hint("run `devcontext doctor` to see which setting; `devcontext setup` adds the MRRT policy and grant"));
+        }
+        Ok(MyAccount::with_token(active, tokens.access_token))
+    }
+
+    /// A client for a My Account API token obtained elsewhere (`doctor`).
+    pub fn with_token(active: &'a Active, token: Secret) -> MyAccount<'a> {
+        MyAccount {
             active,
-            token: tokens.access_token,
+            token,
             base: format!("{}me/v1/connected-accounts", active.client.base),
-        })
+        }
+    }
+
+    /// The connections this application may link (`GET .../connections`):
+    /// Connected Accounts on and the application enabled.
+    pub async fn available_connections(&self) -> Result<Vec<String>> {
+        let value = self
+            .request(reqwest::Method::GET, "connections", None, &[])
+            .await?;
+        Ok(value["connections"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .take(100)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     async fn request(

@@ -186,7 +186,7 @@ pub async fn device(
     options: &LoginOptions,
     progress: &dyn Fn(Progress),
 ) -> Result<Session> {
-    let (base, _) = tenant(app)?;
+    let base = super::domain(app)?;
     let client_id = app.settings.auth0.device_client_id.clone().ok_or_else(|| {
         Error::usage("device login needs a Native Auth0 application").with_hint(
             "set DEVCONTEXT_AUTH0_DEVICE_CLIENT_ID to its client id (Device Code grant enabled)",

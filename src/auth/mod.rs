@@ -126,6 +126,16 @@ pub fn tenant(app: &App) -> Result<(Url, String)> {
     Ok((net::auth0_base(domain)?, client_id.to_string()))
 }
 
+/// The configured tenant's base URL alone (device logins, Design B, need no
+/// web application).
+pub fn domain(app: &App) -> Result<Url> {
+    let Some(domain) = app.settings.auth0.domain.as_deref() else {
+        return Err(Error::usage("no Auth0 tenant is configured")
+            .with_hint("set DEVCONTEXT_AUTH0_DOMAIN (or run `devcontext config`)"));
+    };
+    net::auth0_base(domain)
+}
+
 pub fn timeout(app: &App) -> Duration {
     Duration::from_secs(app.settings.timeout_secs)
 }
@@ -177,6 +187,20 @@ impl Active {
         audience: Option<&str>,
         scope: Option<&str>,
     ) -> Result<oauth::TokenResponse> {
+        match self.refresh_raw(audience, scope).await? {
+            Ok(tokens) => Ok(tokens),
+            Err(TokenFailure::Other(e)) => Err(e),
+            Err(TokenFailure::OAuth(e)) => Err(session_error(&e)),
+        }
+    }
+
+    /// [`Active::refresh`] with Auth0's own error kept (for `doctor`, which
+    /// names the setting behind each error). The outer Result is local failure.
+    pub async fn refresh_raw(
+        &self,
+        audience: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<std::result::Result<oauth::TokenResponse, TokenFailure>> {
         let _lock = self.store.lock()?;
         let refresh_token = self.refresh_token()?;
         let mut form = vec![
@@ -189,18 +213,14 @@ impl Active {
         if let Some(s) = scope {
             form.push(("scope", s.to_string()));
         }
-        match self.client.token(form).await {
-            Ok(tokens) => {
-                if let Some(rotated) = &tokens.refresh_token
-                    && rotated != &refresh_token
-                {
-                    self.store.set_locked(REFRESH_TOKEN, rotated)?;
-                }
-                Ok(tokens)
-            }
-            Err(TokenFailure::Other(e)) => Err(e),
-            Err(TokenFailure::OAuth(e)) => Err(session_error(&e)),
+        let answer = self.client.token(form).await;
+        if let Ok(tokens) = &answer
+            && let Some(rotated) = &tokens.refresh_token
+            && rotated != &refresh_token
+        {
+            self.store.set_locked(REFRESH_TOKEN, rotated)?;
         }
+        Ok(answer)
     }
 }
 

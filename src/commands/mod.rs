@@ -6,6 +6,7 @@ mod audit;
 mod completions;
 mod config;
 mod connect;
+mod doctor;
 mod login;
 mod perms;
 mod status;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tools(args) => tools::list(&app()?, args.json),
         Command::Tool(args) => tools::call(&app()?, args),
         Command::Ask(args) => ask::run(&app()?, args),
+        Command::Doctor(args) => doctor::run(&app()?, args.json),
     };
     if ships && let Ok(app) = app() {
         crate::export::after_command(&app);
