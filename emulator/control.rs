@@ -76,6 +76,9 @@ pub fn routes() -> Router<Arc<App>> {
 /// The KEY=VALUE lines printed at start-up.
 pub fn env_pairs(app: &App) -> Vec<(&'static str, String)> {
     let b = &app.base;
+    // Providers, the model and the control API are reached directly, even
+    // when devcontext reaches Auth0 through a proxy (`--public-url`).
+    let l = &app.listen;
     vec![
         ("DEVCONTEXT_AUTH0_DOMAIN", b.clone()),
         ("DEVCONTEXT_AUTH0_CLIENT_ID", app.web.client_id.clone()),
@@ -101,12 +104,12 @@ pub fn env_pairs(app: &App) -> Vec<(&'static str, String)> {
             "DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_SECRET",
             app.mgmt.secret.clone().unwrap_or_default(),
         ),
-        ("DEVCONTEXT_GITHUB_API_URL", format!("{b}/github")),
-        ("DEVCONTEXT_SLACK_API_URL", format!("{b}/slack/api")),
-        ("DEVCONTEXT_CALENDAR_API_URL", format!("{b}/calendar/v3")),
-        ("OPENAI_BASE_URL", format!("{b}/v1")),
+        ("DEVCONTEXT_GITHUB_API_URL", format!("{l}/github")),
+        ("DEVCONTEXT_SLACK_API_URL", format!("{l}/slack/api")),
+        ("DEVCONTEXT_CALENDAR_API_URL", format!("{l}/calendar/v3")),
+        ("OPENAI_BASE_URL", format!("{l}/v1")),
         ("OPENAI_API_KEY", "emu-model-key".into()),
-        ("DEVCONTEXT_EMULATOR_URL", b.clone()),
+        ("DEVCONTEXT_EMULATOR_URL", l.clone()),
     ]
 }
 

@@ -48,6 +48,10 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// The base URL devcontext reaches the emulator through, when a proxy
+    /// sits in front of it (issuer, audiences, discovery); default: its own.
+    #[arg(long)]
+    public_url: Option<String>,
 }
 
 async fn not_found() -> Response {
@@ -164,7 +168,12 @@ async fn main() {
     } else {
         args.host.clone()
     };
-    let app = Arc::new(App::new(format!("http://{host}:{port}")));
+    let listen = format!("http://{host}:{port}");
+    let base = args
+        .public_url
+        .map(|u| u.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| listen.clone());
+    let app = Arc::new(App::new(base, listen));
     {
         let mut out = std::io::stdout().lock();
         for (k, v) in control::env_pairs(&app) {

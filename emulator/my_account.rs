@@ -330,7 +330,7 @@ pub async fn connect(AxState(app): S, headers: HeaderMap, body: Bytes) -> Respon
     json_response(
         201,
         json!({
-            "connect_uri": format!("{}/connect", app.base),
+            "connect_uri": format!("{}/connect", app.listen),
             "auth_session": auth_session,
             "connect_params": {"ticket": ticket},
             "expires_in": 300,

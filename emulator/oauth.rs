@@ -721,7 +721,7 @@ pub async fn device_code(AxState(app): S, headers: HeaderMap, body: Bytes) -> Re
             consumed: false,
         },
     );
-    let verification_uri = format!("{}/activate", app.base);
+    let verification_uri = format!("{}/activate", app.listen);
     no_store(json_response(
         200,
         json!({

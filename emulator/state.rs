@@ -586,7 +586,12 @@ pub fn identity_for_hint(connection: &str, hint: Option<&str>) -> Identity {
 
 /// The fixed tenant plus the mutable state.
 pub struct App {
+    /// The URL devcontext is given (the issuer's base); with `--public-url`
+    /// a proxy in front of the emulator (Prism in the Auth0 contract test).
     pub base: String,
+    /// Where the emulator itself listens: browser pages (`/connect`,
+    /// `/activate`) are sent here, since they are not devcontext's requests.
+    pub listen: String,
     pub jwt_key: Vec<u8>,
     pub web: Client,
     pub device: Client,
@@ -597,7 +602,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(base: String) -> App {
+    pub fn new(base: String, listen: String) -> App {
         let me = format!("{base}/me/");
         let ca: Vec<String> = CA_SCOPES.iter().map(|s| s.to_string()).collect();
         let web = Client {
@@ -666,6 +671,7 @@ impl App {
         rand::rng().fill(&mut key[..]);
         let app = App {
             base,
+            listen,
             jwt_key: key,
             web,
             device,

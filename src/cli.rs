@@ -106,6 +106,12 @@ pub enum Command {
     )]
     Doctor(JsonFlag),
 
+    /// Configure the Auth0 tenant through the Management API (idempotent, --dry-run)
+    #[command(
+        after_help = "Examples:\n  DEVCONTEXT_AUTH0_MANAGEMENT_TOKEN=... devcontext setup --dry-run\n  devcontext setup            # with DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_ID and _SECRET (a machine-to-machine app)\n\nSets what the Management API can set (docs/tenant-setup.md): the application's grant types, callback URLs,\nrotation off and MRRT policy; the My Account API, consent skipping and the user-access grant; Connected\nAccounts on, and the application enabled, for each connection. A second run changes nothing and says so.\nPrints what to create on the GitHub, Slack and Google side. Never prints a token or secret."
+    )]
+    Setup(SetupArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  devcontext completions bash > ~/.local/share/bash-completion/completions/devcontext\n  devcontext completions zsh > ~/.zfunc/_devcontext"
@@ -142,6 +148,26 @@ pub struct ConnectArgs {
     pub no_browser: bool,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Print what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// A Management API token (prefer the environment variable: a flag shows in `ps`);
+    /// without one, the machine-to-machine application in
+    /// DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_ID / _SECRET gets one
+    #[arg(
+        long,
+        env = "DEVCONTEXT_AUTH0_MANAGEMENT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub management_token: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -29,6 +29,7 @@ pub mod redact;
 pub mod sanitize;
 pub mod service;
 pub mod session;
+pub mod setup;
 pub mod timespec;
 pub mod tools;
 pub mod vault;

@@ -10,6 +10,7 @@ pub mod callback;
 pub mod connect;
 pub mod credentials;
 pub mod login;
+pub mod management;
 pub mod oauth;
 
 use std::time::Duration;
@@ -253,6 +254,8 @@ pub fn session_error(e: &oauth::OAuthError) -> Error {
         "unmet_authentication_requirements" => {
             Error::login_required(format!("Auth0 requires a fresh sign-in ({})", e.summary()))
         }
+        "consent_required" => Error::upstream(format!("Auth0 requires user consent for the My Account API ({})", e.summary()))
+            .with_hint("Applications > APIs > Auth0 My Account API > Settings > Access Settings: turn on \"Allow Skipping User Consent\" (or run `devcontext setup`)"),
         "access_denied" => Error::upstream(format!("Auth0 refused access ({})", e.summary()))
             .with_hint("give the application a user-access grant to the My Account API with the Connected Accounts scopes, and an MRRT policy for it"),
         "too_many_requests" => Error::upstream(format!("Auth0 is rate limiting ({})", e.summary()))

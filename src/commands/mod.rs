@@ -9,6 +9,7 @@ mod connect;
 mod doctor;
 mod login;
 mod perms;
+mod setup;
 mod status;
 mod tools;
 
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tool(args) => tools::call(&app()?, args),
         Command::Ask(args) => ask::run(&app()?, args),
         Command::Doctor(args) => doctor::run(&app()?, args.json),
+        Command::Setup(args) => setup::run(&app()?, args),
     };
     if ships && let Ok(app) = app() {
         crate::export::after_command(&app);
