@@ -37,6 +37,9 @@ _devcontext() {
             devcontext,disconnect)
                 cmd="devcontext__subcmd__disconnect"
                 ;;
+            devcontext,doctor)
+                cmd="devcontext__subcmd__doctor"
+                ;;
             devcontext,help)
                 cmd="devcontext__subcmd__help"
                 ;;
@@ -51,6 +54,9 @@ _devcontext() {
                 ;;
             devcontext,perms)
                 cmd="devcontext__subcmd__perms"
+                ;;
+            devcontext,setup)
+                cmd="devcontext__subcmd__setup"
                 ;;
             devcontext,status)
                 cmd="devcontext__subcmd__status"
@@ -106,6 +112,9 @@ _devcontext() {
             devcontext__subcmd__help,disconnect)
                 cmd="devcontext__subcmd__help__subcmd__disconnect"
                 ;;
+            devcontext__subcmd__help,doctor)
+                cmd="devcontext__subcmd__help__subcmd__doctor"
+                ;;
             devcontext__subcmd__help,help)
                 cmd="devcontext__subcmd__help__subcmd__help"
                 ;;
@@ -120,6 +129,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__help,perms)
                 cmd="devcontext__subcmd__help__subcmd__perms"
+                ;;
+            devcontext__subcmd__help,setup)
+                cmd="devcontext__subcmd__help__subcmd__setup"
                 ;;
             devcontext__subcmd__help,status)
                 cmd="devcontext__subcmd__help__subcmd__status"
@@ -197,7 +209,7 @@ _devcontext() {
 
     case "${cmd}" in
         devcontext)
-            opts="-v -h -V --verbose --no-color --utc --help --version login config logout connect connections disconnect status perms ask tools tool audit completions man help"
+            opts="-v -h -V --verbose --no-color --utc --help --version login config logout connect connections disconnect status perms ask tools tool audit doctor setup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,8 +480,22 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__doctor)
+            opts="-v -h --json --verbose --no-color --utc --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__help)
-            opts="login config logout connect connections disconnect status perms ask tools tool audit completions man help"
+            opts="login config logout connect connections disconnect status perms ask tools tool audit doctor setup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -622,6 +648,20 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -751,6 +791,20 @@ _devcontext() {
         devcontext__subcmd__help__subcmd__perms__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1025,6 +1079,24 @@ _devcontext() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__setup)
+            opts="-v -h --dry-run --management-token --json --verbose --no-color --utc --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --management-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
