@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
             [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the tenant and the local state; one line per check with the fix for each ✗')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Configure the Auth0 tenant through the Management API (idempotent, --dry-run)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -321,6 +323,28 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
         'devcontext;audit;help;help' {
             break
         }
+        'devcontext;doctor' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of the local time zone (JSON is always UTC)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devcontext;setup' {
+            [CompletionResult]::new('--management-token', '--management-token', [CompletionResultType]::ParameterName, 'A Management API token (prefer the environment variable: a flag shows in `ps`); without one, the machine-to-machine application in DEVCONTEXT_AUTH0_MANAGEMENT_CLIENT_ID / _SECRET gets one')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would change, and change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of the local time zone (JSON is always UTC)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'devcontext;completions' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
@@ -352,6 +376,8 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
             [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the tenant and the local state; one line per check with the fix for each ✗')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Configure the Auth0 tenant through the Management API (idempotent, --dry-run)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -423,6 +449,12 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;help;audit;export' {
+            break
+        }
+        'devcontext;help;doctor' {
+            break
+        }
+        'devcontext;help;setup' {
             break
         }
         'devcontext;help;completions' {
