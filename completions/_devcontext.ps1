@@ -324,7 +324,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;doctor' {
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (stable field names, for scripts) instead of text for people')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')

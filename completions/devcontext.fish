@@ -184,7 +184,7 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete events older than a time, keeping a chain that still verifies'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Ship pending events to the OpenTelemetry collector; exit 5 or 6 if some remain'
 complete -c devcontext -n "__fish_devcontext_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c devcontext -n "__fish_devcontext_using_subcommand doctor" -l json -d 'Print JSON instead of a table'
+complete -c devcontext -n "__fish_devcontext_using_subcommand doctor" -l json -d 'Print JSON (stable field names, for scripts) instead of text for people'
 complete -c devcontext -n "__fish_devcontext_using_subcommand doctor" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand doctor" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand doctor" -l utc -d 'Show times in UTC instead of the local time zone (JSON is always UTC)'
