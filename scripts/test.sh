@@ -43,10 +43,15 @@ if [ -x scripts/model.sh ]; then
   scripts/model.sh install
 fi
 
+# MCP clients we did not write, for tests/mcp.rs: the Python SDK and the Inspector CLI.
+scripts/mcp-clients.sh install
+
 export DEVCONTEXT_SHARED=$shared
 # Nothing that CI provides may be skipped: a test that would skip (and print
 # SKIPPED: ...) fails instead. The keyring test needs the Secret Service this
-# script starts, the contract test Prism, every suite the leak capture below.
+# script starts, the contract test Prism, tests/mcp.rs the MCP clients installed above,
+# every suite the leak capture below.
+export DEVCONTEXT_REQUIRE_MCP_CLIENTS=1
 export DEVCONTEXT_REQUIRE_KEYRING=1
 export DEVCONTEXT_REQUIRE_PRISM=1
 export DEVCONTEXT_REQUIRE_LEAK_SCAN=1

@@ -81,6 +81,12 @@ pub enum Command {
     )]
     Ask(AskArgs),
 
+    /// Serve the tools to an AI agent over the Model Context Protocol (stdio)
+    #[command(
+        after_help = "Examples:\n  claude mcp add devcontext -- devcontext mcp\n  devcontext mcp --read-only --services github,calendar\n  devcontext mcp --exclude-tools slack_post_message\n\nEvery call goes through the permission check, Token Vault and the audit (command \"mcp\").\nWrites ask the person through the client (elicitation); without it they need\n`devcontext perms grant SERVICE.TOOL --for 1h`. stdout carries only protocol messages."
+    )]
+    Mcp(McpArgs),
+
     /// List the tools the assistant can use, with read/write and the current permission
     #[command(
         after_help = "Examples:\n  devcontext tools\n  devcontext tools --json | jq '.[] | {tool, permission}'"
@@ -245,6 +251,22 @@ pub enum PermsCommand {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Offer read tools only: write tools are not listed and are refused if called
+    #[arg(long)]
+    pub read_only: bool,
+    /// Only these services (github, calendar, slack), comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "SERVICES")]
+    pub services: Vec<String>,
+    /// Only these tools (slack_unread or slack.unread), comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
+    pub tools: Vec<String>,
+    /// Never these tools, comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
+    pub exclude_tools: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod export;
 pub mod hints;
 pub mod logging;
+pub mod mcp;
 pub mod net;
 pub mod output;
 pub mod perms;

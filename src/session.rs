@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::approval::Approver;
+use crate::audit::AuditLog;
 use crate::broker::{Broker, Endpoints, Limits};
 use crate::error::{Error, ExitCode, Result};
 use crate::hints::Hints;
@@ -15,6 +16,16 @@ use crate::perms::{PermissionStore, ServiceState};
 use crate::vault::Vault;
 
 pub fn open_broker(app: &App, command: &str, approver: Arc<dyn Approver>) -> Result<Broker> {
+    open_broker_with(app, app.audit(command)?, approver)
+}
+
+/// Like [`open_broker`], appending to an audit log the caller already holds
+/// (a long-running front door such as `devcontext mcp` keeps one run).
+pub fn open_broker_with(
+    app: &App,
+    audit: Arc<AuditLog>,
+    approver: Arc<dyn Approver>,
+) -> Result<Broker> {
     let s = &app.settings;
     let endpoints = Endpoints {
         github: net::secure_url(&s.github_api_url, "GitHub API URL")?,
@@ -23,7 +34,7 @@ pub fn open_broker(app: &App, command: &str, approver: Arc<dyn Approver>) -> Res
     };
     let http = net::client(crate::auth::timeout(app), true)?;
     Ok(Broker::new(
-        app.audit(command)?,
+        audit,
         app.paths.permissions_db(),
         app.clock,
         Arc::new(Vault::new(app)?),

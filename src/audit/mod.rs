@@ -75,10 +75,14 @@ pub enum Action {
     Disconnect,
     Prune,
     ModelCall,
+    /// A front door's session began (`devcontext mcp`: the client's name and version).
+    SessionStart,
+    /// A client asked for a tool (`devcontext mcp`), before any check.
+    ToolRequest,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::PermissionCheck,
         Action::PermissionChange,
         Action::TokenExchange,
@@ -90,6 +94,8 @@ impl Action {
         Action::Disconnect,
         Action::Prune,
         Action::ModelCall,
+        Action::SessionStart,
+        Action::ToolRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +111,8 @@ impl Action {
             Action::Disconnect => "disconnect",
             Action::Prune => "prune",
             Action::ModelCall => "model_call",
+            Action::SessionStart => "session_start",
+            Action::ToolRequest => "tool_request",
         }
     }
 

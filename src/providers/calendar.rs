@@ -79,7 +79,7 @@ impl ToolArgs for UpcomingArgs {
 
 // ---------------------------------------------------------------- results
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Event {
     pub title: String,
     /// RFC 3339 with the user's offset, or a date (YYYY-MM-DD) for all-day events.
@@ -96,7 +96,7 @@ pub struct Event {
     pub my_response: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Schedule {
     /// The user's calendar time zone (IANA name).
     pub time_zone: String,

@@ -117,7 +117,7 @@ impl ToolArgs for CommentArgs {
 // ---------------------------------------------------------------- results
 
 /// One issue or pull request from the search API.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Issue {
     pub repo: String,
     pub number: u64,
@@ -134,7 +134,7 @@ pub struct Issue {
 }
 
 /// Search results: the first `limit` items, the total GitHub reports, and how many were left out.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct IssueList {
     pub query: String,
     pub total: u64,
@@ -187,7 +187,7 @@ impl ToolOutput for IssueList {
 }
 
 /// One entry of my activity (an event, or a commit when a repository is given).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Activity {
     /// `PushEvent`, `PullRequestEvent`, ..., or `commit`
     pub kind: String,
@@ -198,7 +198,7 @@ pub struct Activity {
     pub at: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct ActivityList {
     pub user: String,
     pub repo: Option<String>,
@@ -242,7 +242,7 @@ impl ToolOutput for ActivityList {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Notification {
     pub repo: String,
     pub title: String,
@@ -254,7 +254,7 @@ pub struct Notification {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct NotificationList {
     pub omitted: u64,
     /// More exist on further pages.
@@ -299,7 +299,7 @@ impl ToolOutput for NotificationList {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Comment {
     pub repo: String,
     pub number: u64,

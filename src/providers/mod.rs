@@ -42,7 +42,7 @@ pub trait ToolArgs: DeserializeOwned + JsonSchema {
 }
 
 /// A tool's result: serialized for the model / `--json`, summarized for humans.
-pub trait ToolOutput: Serialize {
+pub trait ToolOutput: Serialize + JsonSchema {
     /// A short summary: "3 pull requests".
     fn summary(&self) -> String;
     /// Rows for the human table: (headers, rows).

@@ -126,7 +126,7 @@ fn bare(name: &str) -> &str {
 
 // ---------------------------------------------------------------- results
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Message {
     /// The author's user id.
     pub user: String,
@@ -141,7 +141,7 @@ pub struct Message {
     pub replies: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct ChannelHistory {
     pub channel: String,
     pub channel_id: String,
@@ -182,7 +182,7 @@ impl ToolOutput for ChannelHistory {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct DirectMessages {
     pub channel_id: String,
     /// The other person's user id and name.
@@ -194,7 +194,7 @@ pub struct DirectMessages {
     pub messages: Vec<Message>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Mention {
     pub channel: String,
     pub user: String,
@@ -204,14 +204,14 @@ pub struct Mention {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Mentions {
     pub total: u64,
     pub omitted: u64,
     pub items: Vec<Mention>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Unread {
     pub user_id: String,
     /// Direct-message conversations with unread messages.
@@ -268,7 +268,7 @@ impl ToolOutput for Unread {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Posted {
     pub channel: String,
     pub channel_id: String,

@@ -97,6 +97,32 @@ pub fn schema(spec: &ToolSpec) -> Value {
     }
 }
 
+/// The JSON Schema of a tool's structured result (what `--json`, the model
+/// and MCP clients receive), derived from its result type; `None` for a name
+/// with no implementation.
+pub fn output_schema(spec: &ToolSpec) -> Option<Value> {
+    fn of<R: ToolOutput>() -> Option<Value> {
+        let mut v = serde_json::to_value(schemars::schema_for!(R)).ok()?;
+        if let Some(m) = v.as_object_mut() {
+            m.remove("$schema");
+        }
+        Some(v)
+    }
+    match (spec.service, spec.name) {
+        (Service::Github, "review_requests" | "my_pull_requests" | "assigned") => {
+            of::<github::IssueList>()
+        }
+        (Service::Github, "activity") => of::<github::ActivityList>(),
+        (Service::Github, "notifications") => of::<github::NotificationList>(),
+        (Service::Github, "comment") => of::<github::Comment>(),
+        (Service::Calendar, "today" | "upcoming") => of::<calendar::Schedule>(),
+        (Service::Slack, "unread") => of::<slack::Unread>(),
+        (Service::Slack, "channel_history") => of::<slack::ChannelHistory>(),
+        (Service::Slack, "post_message") => of::<slack::Posted>(),
+        _ => None,
+    }
+}
+
 /// Checks a tool's arguments without calling anything (what [`execute`] does first).
 pub fn validate(spec: &ToolSpec, args: &Value) -> Result<()> {
     fn check<A: ToolArgs>(args: &Value) -> Result<()> {
