@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where devcontext keeps its files, the session and each service''s state')
             [CompletionResult]::new('perms', 'perms', [CompletionResultType]::ParameterValue, 'Allow or block the assistant per service and per tool')
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Ask the assistant a question; it reads your services through the broker')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the tools to an AI agent over the Model Context Protocol (stdio)')
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
             [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
@@ -228,6 +229,18 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'devcontext;mcp' {
+            [CompletionResult]::new('--services', '--services', [CompletionResultType]::ParameterName, 'Only these services (github, calendar, slack), comma-separated')
+            [CompletionResult]::new('--tools', '--tools', [CompletionResultType]::ParameterName, 'Only these tools (slack_unread or slack.unread), comma-separated')
+            [CompletionResult]::new('--exclude-tools', '--exclude-tools', [CompletionResultType]::ParameterName, 'Never these tools, comma-separated')
+            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Offer read tools only: write tools are not listed and are refused if called')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Turn off colours (NO_COLOR in the environment does the same)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'devcontext;tools' {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (stable field names, for scripts) instead of text for people')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
@@ -373,6 +386,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show where devcontext keeps its files, the session and each service''s state')
             [CompletionResult]::new('perms', 'perms', [CompletionResultType]::ParameterValue, 'Allow or block the assistant per service and per tool')
             [CompletionResult]::new('ask', 'ask', [CompletionResultType]::ParameterValue, 'Ask the assistant a question; it reads your services through the broker')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the tools to an AI agent over the Model Context Protocol (stdio)')
             [CompletionResult]::new('tools', 'tools', [CompletionResultType]::ParameterValue, 'List the tools the assistant can use, with read/write and the current permission')
             [CompletionResult]::new('tool', 'tool', [CompletionResultType]::ParameterValue, 'Call one tool directly through the broker (permission check, exchange, audit)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Query, verify and prune the audit store')
@@ -428,6 +442,9 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             break
         }
         'devcontext;help;ask' {
+            break
+        }
+        'devcontext;help;mcp' {
             break
         }
         'devcontext;help;tools' {

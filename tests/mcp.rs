@@ -224,7 +224,11 @@ fn a_revoke_in_another_terminal_takes_effect_on_the_next_call() {
     let before: Vec<_> = seen["before"].as_array().unwrap().clone();
     let after: Vec<_> = seen["after"].as_array().unwrap().clone();
     assert!(before.iter().any(|t| t == "slack_unread"));
-    assert!(after.iter().all(|t| !t.as_str().unwrap().starts_with("slack_")));
+    assert!(
+        after
+            .iter()
+            .all(|t| !t.as_str().unwrap().starts_with("slack_"))
+    );
     assert_eq!(after.len(), before.len() - 3);
     assert!(
         seen["notifications"]
@@ -282,7 +286,10 @@ fn elicitation_asks_the_person_and_only_an_accept_posts() {
     let asked = seen["elicitations"].as_array().unwrap();
     assert_eq!(asked.len(), 2);
     let message = asked[0]["message"].as_str().unwrap();
-    assert!(message.contains("slack.post_message wants to write"), "{message}");
+    assert!(
+        message.contains("slack.post_message wants to write"),
+        "{message}"
+    );
     assert!(message.contains("approved via elicitation"), "{message}");
     assert!(message.contains("#general"), "{message}");
     assert_eq!(asked[0]["schema"]["required"], json!(["approve"]));
@@ -301,7 +308,13 @@ fn elicitation_asks_the_person_and_only_an_accept_posts() {
         .collect();
     assert_eq!(approvals.len(), 2, "{approvals:?}");
     assert_eq!(approvals[0].0, "granted");
-    assert!(approvals[0].1.as_str().unwrap().contains("approved by the person"));
+    assert!(
+        approvals[0]
+            .1
+            .as_str()
+            .unwrap()
+            .contains("approved by the person")
+    );
     assert_eq!(approvals[1].0, "denied");
     assert!(approvals[1].1.as_str().unwrap().contains("declined"));
 }
@@ -436,7 +449,10 @@ impl Raw {
             if let Some(status) = self.child.try_wait().unwrap() {
                 break status;
             }
-            assert!(Instant::now() < deadline, "the server did not exit after stdin closed");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit after stdin closed"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut err = String::new();
@@ -461,7 +477,12 @@ fn bad_input_gets_protocol_errors_and_the_server_survives() {
     raw.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slack_nuke","arguments":{}}}"#);
     let answer = raw.answer(3);
     assert_eq!(answer["error"]["code"], -32602, "{answer}");
-    assert!(answer["error"]["message"].as_str().unwrap().contains("unknown tool"));
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown tool")
+    );
 
     raw.send(r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"slack_post_message","arguments":{"channel":7,"text":["x"]}}}"#);
     let answer = raw.answer(4);
@@ -561,7 +582,10 @@ fn the_mcp_inspector_cli_lists_and_calls_a_tool() {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice::<Value>(&out.stdout).unwrap_or_else(|e| {
-            panic!("inspector: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "inspector: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     };
     let list = run(&["--method", "tools/list"]);
@@ -571,7 +595,10 @@ fn the_mcp_inspector_cli_lists_and_calls_a_tool() {
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_string())
         .collect();
-    assert!(names.contains(&"github_review_requests".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"github_review_requests".to_string()),
+        "{names:?}"
+    );
     let call = run(&[
         "--method",
         "tools/call",

@@ -33,9 +33,10 @@ impl ElicitingApprover {
     }
 
     fn can_elicit(&self) -> Option<&Peer<RoleServer>> {
-        self.peer
-            .get()
-            .filter(|p| p.supported_elicitation_modes().contains(&ElicitationMode::Form))
+        self.peer.get().filter(|p| {
+            p.supported_elicitation_modes()
+                .contains(&ElicitationMode::Form)
+        })
     }
 }
 
@@ -105,7 +106,9 @@ impl Approver for ElicitingApprover {
                         how: "approved by the person through the MCP client".into(),
                     }
                 }
-                ElicitationAction::Accept => refused("refused through the MCP client (approve was not true)"),
+                ElicitationAction::Accept => {
+                    refused("refused through the MCP client (approve was not true)")
+                }
                 ElicitationAction::Decline => refused("declined through the MCP client"),
                 ElicitationAction::Cancel => refused("cancelled through the MCP client"),
                 _ => refused("refused: the MCP client gave an unknown answer"),

@@ -53,8 +53,8 @@ impl Selection {
     pub fn allows(&self, spec: &ToolSpec) -> bool {
         (!self.read_only || spec.access == Access::Read)
             && (self.services.is_empty() || self.services.contains(&spec.service))
-            && (self.tools.is_empty() || self.tools.iter().any(|t| *t == spec))
-            && !self.exclude.iter().any(|t| *t == spec)
+            && (self.tools.is_empty() || self.tools.contains(&spec))
+            && !self.exclude.contains(&spec)
     }
 
     /// The tools the flags allow, in registry order.
@@ -176,14 +176,24 @@ mod tests {
             assert_eq!(tool.name, spec.function_name());
             assert_eq!(tool.input_schema.get("type"), Some(&Value::from("object")));
             let out = tool.output_schema.as_ref().expect("an output schema");
-            assert_eq!(out.get("type"), Some(&Value::from("object")), "{}", spec.full_name());
+            assert_eq!(
+                out.get("type"),
+                Some(&Value::from("object")),
+                "{}",
+                spec.full_name()
+            );
             let a = tool.annotations.as_ref().unwrap();
             let read = spec.access == Access::Read;
             assert_eq!(a.read_only_hint, Some(read));
             assert_eq!(a.destructive_hint, Some(false));
             assert_eq!(a.idempotent_hint, Some(read));
             assert_eq!(a.open_world_hint, Some(true));
-            assert!(tool.title.as_deref().unwrap().contains(spec.service.display_name()));
+            assert!(
+                tool.title
+                    .as_deref()
+                    .unwrap()
+                    .contains(spec.service.display_name())
+            );
         }
     }
 }

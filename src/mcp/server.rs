@@ -151,7 +151,10 @@ fn failure(spec: &ToolSpec, e: Error) -> CallToolResult {
 /// Over MCP there is no prompt and no `--yes`: a refused write's way forward
 /// is a time-boxed grant the person gives in their own terminal.
 fn mcp_hint(spec: &ToolSpec, e: Error) -> Error {
-    if e.kind == ExitCode::Blocked && spec.access == Access::Write && e.message.contains("was not approved") {
+    if e.kind == ExitCode::Blocked
+        && spec.access == Access::Write
+        && e.message.contains("was not approved")
+    {
         e.with_hint(format!(
             "the person can allow it for a while with `devcontext perms grant {} --for 1h`",
             spec.full_name()
