@@ -509,6 +509,18 @@ fn bad_input_gets_protocol_errors_and_the_server_survives() {
             .contains("too long")
     );
 
+    // Nothing in the arguments can approve a write: extra fields are refused.
+    raw.send(r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"slack_post_message","arguments":{"channel":"general","text":"hi","approve":true,"yes":true},"_meta":{"approve":true}}}"#);
+    let answer = raw.answer(9);
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert!(
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field"),
+        "{answer}"
+    );
+
     raw.send(r#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#);
     assert!(raw.answer(7)["result"].is_object());
     raw.send(r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"calendar_today","arguments":{}}}"#);
@@ -632,4 +644,50 @@ fn mcp_help_names_the_setup_and_the_flags() {
     ] {
         assert!(help.contains(needle), "{needle} not in:\n{help}");
     }
+}
+
+fn exchanges_for(env: &TestEnv, connection: &str) -> usize {
+    env.requests()
+        .iter()
+        .filter(|r| {
+            r["path"] == "/oauth/token"
+                && r["connection"] == connection
+                && r["grant_type"]
+                    .as_str()
+                    .is_some_and(|g| g.contains("token-exchange"))
+        })
+        .count()
+}
+
+#[test]
+fn a_provider_token_is_reused_while_valid_and_exchanged_again_after_expiry() {
+    let env = TestEnv::new();
+    env.login();
+    // Tokens live 62 s; devcontext stops using one a minute early: 2 s of reuse.
+    env.control(
+        "POST",
+        "/__emulator/knobs",
+        json!({"provider_token_lifetime_s": 62}),
+    );
+    env.connect("google", None);
+    env.clear_requests();
+    let mut raw = Raw::start(&env);
+    raw.initialize();
+    let call = |raw: &mut Raw, id: i64| {
+        raw.send(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                    "params": {"name": "calendar_today", "arguments": {}}})
+            .to_string(),
+        );
+        let answer = raw.answer(id);
+        assert_eq!(answer["result"]["isError"], false, "{answer}");
+    };
+    call(&mut raw, 2);
+    call(&mut raw, 3);
+    assert_eq!(exchanges_for(&env, "google-oauth2"), 1);
+    std::thread::sleep(Duration::from_millis(2500));
+    call(&mut raw, 4);
+    assert_eq!(exchanges_for(&env, "google-oauth2"), 2);
+    let (code, _) = raw.close();
+    assert_eq!(code, Some(0));
 }
