@@ -10,6 +10,8 @@ with a message when the SDK itself fails.
 
 import asyncio
 import json
+import re
+import shlex
 import subprocess
 import sys
 
@@ -33,6 +35,15 @@ def run_devcontext(spec, *args):
         timeout=60,
     )
     return {"code": out.returncode, "stdout": out.stdout, "stderr": out.stderr}
+
+
+def hinted_command(result):
+    """The `devcontext ...` command a tool error's hint names, as arguments."""
+    for text in result["texts"]:
+        m = re.search(r"`devcontext ([^`]+)`", text)
+        if m:
+            return shlex.split(m.group(1))
+    return None
 
 
 def result_json(result):
@@ -135,7 +146,10 @@ def revoke_between(spec):
                 break
             await anyio.sleep(0.1)
         after = await s.list_tools()
-        grant = run_devcontext(spec, "perms", "grant", "slack")
+        # follow the hint the error gives, whatever command it names
+        hinted = hinted_command(result_json(second))
+        grant = run_devcontext(spec, *hinted) if hinted else {"code": -1, "hint": None}
+        grant["hinted"] = hinted
         third = await s.call_tool("slack_unread", {})
         return {
             "before": [t.name for t in before.tools],
