@@ -217,7 +217,10 @@ fn a_revoke_in_another_terminal_takes_effect_on_the_next_call() {
     assert!(texts(second).contains("slack is revoked"), "{second}");
     // The hint names a command; the scenario runs it and the call works again.
     assert!(texts(second).contains("hint: "), "{second}");
-    assert!(seen["grant"]["hinted"].is_array(), "no command in the hint: {second}");
+    assert!(
+        seen["grant"]["hinted"].is_array(),
+        "no command in the hint: {second}"
+    );
     assert_eq!(seen["grant"]["code"], 0, "{}", seen["grant"]);
     assert_eq!(seen["third"]["is_error"], false, "{}", seen["third"]);
 
