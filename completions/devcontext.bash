@@ -52,6 +52,9 @@ _devcontext() {
             devcontext,man)
                 cmd="devcontext__subcmd__man"
                 ;;
+            devcontext,mcp)
+                cmd="devcontext__subcmd__mcp"
+                ;;
             devcontext,perms)
                 cmd="devcontext__subcmd__perms"
                 ;;
@@ -126,6 +129,9 @@ _devcontext() {
                 ;;
             devcontext__subcmd__help,man)
                 cmd="devcontext__subcmd__help__subcmd__man"
+                ;;
+            devcontext__subcmd__help,mcp)
+                cmd="devcontext__subcmd__help__subcmd__mcp"
                 ;;
             devcontext__subcmd__help,perms)
                 cmd="devcontext__subcmd__help__subcmd__perms"
@@ -209,7 +215,7 @@ _devcontext() {
 
     case "${cmd}" in
         devcontext)
-            opts="-v -h -V --verbose --no-color --utc --help --version login config logout connect connections disconnect status perms ask tools tool audit doctor setup completions man help"
+            opts="-v -h -V --verbose --no-color --utc --help --version login config logout connect connections disconnect status perms ask mcp tools tool audit doctor setup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -495,7 +501,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__help)
-            opts="login config logout connect connections disconnect status perms ask tools tool audit doctor setup completions man help"
+            opts="login config logout connect connections disconnect status perms ask mcp tools tool audit doctor setup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +724,20 @@ _devcontext() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devcontext__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devcontext__subcmd__help__subcmd__perms)
             opts="list revoke grant reset check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -893,6 +913,32 @@ _devcontext() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devcontext__subcmd__mcp)
+            opts="-v -h --read-only --services --tools --exclude-tools --verbose --no-color --utc --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --services)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tools)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-tools)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

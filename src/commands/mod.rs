@@ -57,12 +57,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tools(args) => tools::list(&app()?, args.json),
         Command::Tool(args) => tools::call(&app()?, args),
         Command::Ask(args) => ask::run(&app()?, args),
-<<<<<<< HEAD
         Command::Doctor(args) => doctor::run(&app()?, args.json),
         Command::Setup(args) => setup::run(&app()?, args),
-=======
         Command::Mcp(args) => mcp::run(app()?, args),
->>>>>>> 98a0e08 (devcontext mcp: the gated tools over the Model Context Protocol (rmcp, stdio); elicitation for writes; tests with the Python SDK and the MCP Inspector)
     };
     if ships && let Ok(app) = app() {
         crate::export::after_command(&app);
