@@ -77,6 +77,8 @@ fn screen_answering(
             cmd.env(k, v);
         }
     }
+    // What a terminal emulator sets (spinners stay off without it).
+    cmd.env("TERM", "xterm-256color");
     let mut child = pty.slave.spawn_command(cmd).expect("spawn on the pty");
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
@@ -108,7 +110,13 @@ fn screen_answering(
     let nz = |n: u16| std::num::NonZeroU16::new(n).unwrap();
     let mut parser = vt100::Parser::new(nz(rows), nz(cols), 0);
     parser.process(&bytes);
-    let text = parser.screen().contents();
+    // Row by row, as the eye sees them (`contents()` would join soft-wrapped rows).
+    let text = parser
+        .screen()
+        .rows(0, cols)
+        .map(|r| r.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     format!("{}\n[exit {}]", text.trim_end(), status.exit_code())
 }
 
