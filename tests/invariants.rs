@@ -510,3 +510,68 @@ fn token_vault_retries_only_a_short_429_and_at_most_twice() {
     let (code, tries, _) = answer(403, "access_denied", "0");
     assert_eq!((code, tries), (Some(5), 1), "a refusal is not retried");
 }
+
+/// A "browser" (python3) that walks the sign-in redirects itself and then
+/// delivers a changed answer to devcontext's callback: `change` is Python
+/// that edits `params` (a dict of the callback's query) before delivery.
+fn forging_browser(dir: &Path, change: &str) -> std::path::PathBuf {
+    let path = dir.join("forging-browser.py");
+    std::fs::write(
+        &path,
+        format!(
+            r#"#!/usr/bin/env python3
+import sys, os, urllib.parse as up, urllib.request as ur, http.client
+if os.fork():
+    sys.exit(0)
+url = sys.argv[1]
+callback = up.parse_qs(up.urlparse(url).query)["redirect_uri"][0]
+for _ in range(10):
+    if url.startswith(callback):
+        break
+    u = up.urlparse(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", u.path + ("?" + u.query if u.query else ""))
+    r = c.getresponse()
+    url = up.urljoin(url, r.getheader("location") or "")
+params = dict(up.parse_qsl(up.urlparse(url).query))
+{change}
+ur.urlopen(callback + "?" + up.urlencode(params), timeout=10).read()
+"#
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The browser's answer must carry this login's `state` (and, when it names
+/// an issuer, the tenant's): a forged or replayed answer is refused before
+/// its code is spent, and no credential is stored.
+#[test]
+fn a_sign_in_answer_with_another_state_or_issuer_is_refused() {
+    for (change, said) in [
+        ("params['state'] = 'forged-state'", "state mismatch"),
+        ("params.pop('state', None)", "state mismatch"),
+        ("params['iss'] = 'https://evil.example/'", "another issuer"),
+    ] {
+        let mut env = common::TestEnv::new();
+        let browser = forging_browser(env.home.path(), change);
+        env.set("BROWSER", browser.to_str().unwrap());
+        env.clear_requests();
+        env.dc()
+            .args(["login"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(said).and(predicate::str::contains("hint:")));
+        let code_spent = env.requests().iter().any(|r| r["path"] == "/oauth/token");
+        assert!(!code_spent, "{change}: the code went to the token endpoint");
+        assert!(
+            !env.home
+                .path()
+                .join("dc/credentials/credentials.json")
+                .exists(),
+            "{change}: credentials were stored"
+        );
+    }
+}
