@@ -511,9 +511,9 @@ fn token_vault_retries_only_a_short_429_and_at_most_twice() {
     assert_eq!((code, tries), (Some(5), 1), "a refusal is not retried");
 }
 
-/// A "browser" (python3) that walks the sign-in redirects itself and then
-/// delivers a changed answer to devcontext's callback: `change` is Python
-/// that edits `params` (a dict of the callback's query) before delivery.
+/// A "browser" (python3) that walks the sign-in redirects itself up to
+/// devcontext's `/callback` and then delivers a changed answer there:
+/// `change` is Python that edits `params` (the callback's query as a dict).
 fn forging_browser(dir: &Path, change: &str) -> std::path::PathBuf {
     let path = dir.join("forging-browser.py");
     std::fs::write(
@@ -524,9 +524,8 @@ import sys, os, urllib.parse as up, urllib.request as ur, http.client
 if os.fork():
     sys.exit(0)
 url = sys.argv[1]
-callback = up.parse_qs(up.urlparse(url).query)["redirect_uri"][0]
 for _ in range(10):
-    if url.startswith(callback):
+    if up.urlparse(url).path == "/callback":
         break
     u = up.urlparse(url)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
@@ -535,6 +534,7 @@ for _ in range(10):
     url = up.urljoin(url, r.getheader("location") or "")
 params = dict(up.parse_qsl(up.urlparse(url).query))
 {change}
+callback = url.split("?")[0]
 ur.urlopen(callback + "?" + up.urlencode(params), timeout=10).read()
 "#
         ),
@@ -574,4 +574,36 @@ fn a_sign_in_answer_with_another_state_or_issuer_is_refused() {
             "{change}: credentials were stored"
         );
     }
+}
+
+#[test]
+fn a_connect_answer_with_another_state_is_refused() {
+    let mut env = common::TestEnv::new();
+    env.login();
+    let browser = forging_browser(env.home.path(), "params['state'] = 'forged-state'");
+    env.set("BROWSER", browser.to_str().unwrap());
+    env.dc()
+        .args(["connect", "github"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("state mismatch")
+                .and(predicate::str::contains("devcontext connect github")),
+        );
+    let completed = env
+        .requests()
+        .iter()
+        .any(|r| r["path"].as_str().unwrap_or("").ends_with("/complete"));
+    assert!(
+        !completed,
+        "the forged answer was used to complete the connection"
+    );
+    let list = env.json(&["perms", "list", "--json"]);
+    let github = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "github")
+        .unwrap();
+    assert_eq!(github["state"], "not_connected", "{github}");
 }
