@@ -13,7 +13,8 @@
 #   net          src/net.rs (the URL rules)
 #   vault        src/vault.rs, the Token Vault error mapping
 #   approval     src/approval.rs
-#   callback     src/auth/callback.rs, the state check
+#   callback     src/auth/callback.rs, and the state and issuer checks in
+#                src/auth/login.rs and src/auth/connect.rs
 #   credentials  src/auth/credentials.rs, file modes and the file store
 #   audit        src/audit/{chain,query,mod}.rs
 #   perms        src/perms.rs
@@ -76,9 +77,11 @@ area() {
       files=(src/approval.rs)
       suites+=(--test tools_emulator --test prompt_injection --test ask) ;;
     callback)
-      files=(src/auth/callback.rs)
-      res=('Callback::')
-      suites+=(--test auth_flows --test bad_input) ;;
+      # The loopback listener, and the checks of what arrives there: the
+      # state (login's `browser`, connect's `MyAccount::connect`) and the issuer.
+      files=(src/auth/callback.rs src/auth/login.rs src/auth/connect.rs)
+      res=('Callback::' 'src/auth/login\.rs:.* in browser$' 'src/auth/connect\.rs:.* in MyAccount<.a>::connect$')
+      suites+=(--test invariants --test auth_flows) ;;
     credentials)
       files=(src/auth/credentials.rs)
       res=('(CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)\b|private_file|<impl std::fmt::Debug for Secret>)')
@@ -134,6 +137,11 @@ for a in "${areas[@]}"; do
   # test run: after `--` they would only narrow the run, and every mutant
   # would still build every test binary.
   nice -n 19 cargo mutants "${args[@]}" -o "$out" $(printf -- '-C=%s ' "${suites[@]}") || true
+  if [ ! -f "$out/mutants.out/outcomes.json" ]; then
+    echo "RESULT $a: cargo mutants did not finish (see $out/mutants.out/debug.log)"
+    status=1
+    continue
+  fi
   read -r generated caught1 missed1 timeout1 unviable1 < <(summary "$out/mutants.out/outcomes.json")
   if ((missed1 + timeout1)); then
     echo "== $a: pass 2, all suites, for the $((missed1 + timeout1)) not caught"

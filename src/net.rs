@@ -182,4 +182,28 @@ mod tests {
             assert!(is_loopback(&Url::parse(text).unwrap()), "{text}");
         }
     }
+
+    /// A server that accepts and then says nothing: the streaming client
+    /// gives up after `idle` of silence (the model's client; `ask` uses at
+    /// least two minutes, too long for an end-to-end test).
+    #[tokio::test]
+    async fn the_streaming_client_gives_up_on_silence() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        install_crypto(); // as any earlier client would have (so only the timeout differs)
+        let client = streaming_client(Duration::from_millis(300)).unwrap();
+        let request = client.get(format!("http://{addr}/v1/models")).send();
+        let answer = tokio::time::timeout(Duration::from_secs(10), request)
+            .await
+            .expect("no answer in 10 s: the client waits for ever");
+        let e = answer.unwrap_err();
+        assert!(e.is_timeout(), "{e}");
+        server.abort();
+    }
 }
