@@ -122,6 +122,7 @@ fn router(app: Arc<App>) -> Router {
         .merge(management::routes())
         .merge(control::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(my_account::rate_limit_headers))
         .layer(from_fn_with_state(app.clone(), faults::inject))
         .layer(from_fn_with_state(app.clone(), log::record))
         .with_state(app)

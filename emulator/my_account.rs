@@ -17,6 +17,30 @@ use crate::wire::*;
 
 type S = AxState<Arc<App>>;
 
+/// Every My Account API answer carries Auth0's rate-limit headers
+/// (auth0-protocol.md §4.7; required by its OpenAPI description).
+pub async fn rate_limit_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mine = req.uri().path().starts_with("/me/v1/");
+    let mut resp = next.run(req).await;
+    if mine {
+        let reset = (chrono::Utc::now().timestamp() + 60).to_string();
+        let h = resp.headers_mut();
+        for (k, v) in [
+            ("x-ratelimit-limit", "100".to_string()),
+            ("x-ratelimit-remaining", "99".to_string()),
+            ("x-ratelimit-reset", reset),
+        ] {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+                h.insert(k, v);
+            }
+        }
+    }
+    resp
+}
+
 fn unauthorized(detail: &str) -> Response {
     problem(401, "A0E-401-0001", "Unauthorized", detail, None)
 }

@@ -811,7 +811,8 @@ pub async fn revoke(AxState(app): S, headers: HeaderMap, body: Bytes) -> Respons
     {
         rt.revoked = true;
     }
-    no_store(StatusCode::OK.into_response())
+    // Auth0 answers 200 with an empty text/plain body (its OpenAPI description).
+    no_store((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "").into_response())
 }
 
 pub async fn userinfo(AxState(app): S, headers: HeaderMap) -> Response {

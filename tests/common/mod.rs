@@ -47,8 +47,13 @@ impl Drop for Emulator {
 
 impl Emulator {
     pub fn start() -> Emulator {
+        Emulator::start_with(&["--port", "0"])
+    }
+
+    /// Starts the emulator with these arguments (e.g. `--public-url`).
+    pub fn start_with(args: &[&str]) -> Emulator {
         let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
-            .args(["--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -331,7 +336,11 @@ impl Drop for TestEnv {
 impl TestEnv {
     /// A fresh home and emulator; not logged in.
     pub fn new() -> TestEnv {
-        let emu = Emulator::start();
+        TestEnv::with_emulator(Emulator::start())
+    }
+
+    /// A fresh home around an emulator started by the test.
+    pub fn with_emulator(emu: Emulator) -> TestEnv {
         let home = tempfile::tempdir().unwrap();
         let browser = browser_script(home.path());
         TestEnv {
