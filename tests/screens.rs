@@ -370,3 +370,78 @@ fn bare_devcontext_prints_help_on_stdout_and_exits_0() {
     let out = common::devcontext().arg("perms").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `doctor` (healthy, and with one misconfiguration) and `setup` (plan on a
+/// blank tenant, then nothing to change). Client ids and the callback port
+/// are masked at their own width. `setup`'s long lines carry ids and URLs
+/// that a terminal may wrap anywhere, so its terminal screens are checked to
+/// be the piped text wrapped (nothing else), and only the piped text is a
+/// snapshot.
+#[test]
+fn doctor_and_setup_as_screens() {
+    let env = pinned_env();
+    let mask = |text: String| {
+        let text = regex_replace(
+            &text,
+            r"emu(Web|Dev|Api|M2m)[A-Za-z0-9]{26}",
+            "emu${1}XXXXXXXXXXXXXXXXXXXXXXXXXX",
+        );
+        let text = regex_replace(
+            &text,
+            r"127\.0\.0\.1:\d{5}/callback is free",
+            "127.0.0.1:PPPPP/callback is free",
+        );
+        regex_replace(&text, r"con_[A-Za-z0-9]{16}|\b[0-9a-f]{24}\b", "ID")
+    };
+    for cols in [80u16, 120] {
+        let text = mask(masked(&env, &screen(&env, &["doctor"], cols)));
+        insta::assert_snapshot!(format!("doctor@{cols}"), text, "devcontext doctor");
+    }
+    let text = mask(masked(&env, &piped(&env, &["doctor"])));
+    insta::assert_snapshot!("doctor@piped", text, "devcontext doctor | cat");
+    env.control(
+        "POST",
+        "/__emulator/tenant/misconfigure",
+        json!({"what": "mfa_always"}),
+    );
+    for cols in [80u16, 120] {
+        let text = mask(masked(&env, &screen(&env, &["doctor"], cols)));
+        insta::assert_snapshot!(
+            format!("doctor_mfa_always@{cols}"),
+            text,
+            "devcontext doctor"
+        );
+    }
+    env.control("POST", "/__emulator/tenant/blank", json!({}));
+    let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    for args in [&["setup", "--dry-run"][..], &["setup"], &["setup"]] {
+        let out = env.dc().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let name = match (args.len(), stdout.starts_with("Nothing")) {
+            (2, _) => "setup_dry_run",
+            (_, true) => "setup_again",
+            _ => "setup_first",
+        };
+        if name != "setup_first" {
+            insta::assert_snapshot!(
+                format!("{name}@piped"),
+                mask(masked(&env, &stdout)),
+                "devcontext setup | cat"
+            );
+            for cols in [80u16, 120] {
+                let shown = screen(&env, args, cols);
+                let shown = shown
+                    .rsplit_once("\n[exit")
+                    .map(|(s, _)| s)
+                    .unwrap_or(&shown);
+                assert_eq!(
+                    squeeze(shown),
+                    squeeze(&stdout),
+                    "{args:?} at {cols} columns"
+                );
+                assert!(!shown.contains('\u{1b}'), "raw escape on the screen");
+            }
+        }
+    }
+}
