@@ -395,6 +395,11 @@ impl ApiClient<'_> {
         self.call
     }
 
+    /// The process's clock (`DEVCONTEXT_NOW` when set), for "today" and "next N days".
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.broker.clock.now()
+    }
+
     /// Hints remembered from earlier runs for this call's service.
     pub fn hint<T: DeserializeOwned>(&self) -> Option<T> {
         self.broker.hints.as_ref()?.load(self.call.service)

@@ -218,6 +218,25 @@ fn every_human_output_as_a_screen() {
         "tool_calendar_upcoming",
         &["tool", "calendar", "upcoming", "--days", "3"],
     );
+    shots(&env, "tool_calendar_today", &["tool", "calendar", "today"]);
+    shots(
+        &env,
+        "tool_github_notifications",
+        &["tool", "github", "notifications"],
+    );
+    shots(
+        &env,
+        "tool_slack_channel_history",
+        &[
+            "tool",
+            "slack",
+            "channel_history",
+            "--channel",
+            "general",
+            "--limit",
+            "4",
+        ],
+    );
     shots(
         &env,
         "tool_slack_unread",

@@ -211,7 +211,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 /// (any local day containing now lies within it) and cut to the local day
 /// once the zone is known.
 pub async fn today(api: ApiClient<'_>, args: TodayArgs) -> Result<Schedule> {
-    let now = Utc::now();
+    let now = api.now();
     let (zone, raw) = futures::try_join!(
         time_zone(&api),
         list_events(&api, now - Duration::hours(24), now + Duration::hours(24)),
@@ -223,7 +223,7 @@ pub async fn today(api: ApiClient<'_>, args: TodayArgs) -> Result<Schedule> {
 }
 
 pub async fn upcoming(api: ApiClient<'_>, args: UpcomingArgs) -> Result<Schedule> {
-    let now = Utc::now();
+    let now = api.now();
     let to = now + Duration::days(i64::from(args.days));
     let (zone, raw) = futures::try_join!(time_zone(&api), list_events(&api, now, to))?;
     let offset = fixed_offset(&zone)
