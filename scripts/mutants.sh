@@ -16,8 +16,8 @@
 #   callback     src/auth/callback.rs, and the state and issuer checks in
 #                src/auth/login.rs and src/auth/connect.rs
 #   credentials  src/auth/credentials.rs, file modes and the file store
-#   audit        src/audit/{chain,query,mod}.rs
-#   perms        src/perms.rs
+#   audit        src/audit/{chain,query,mod}.rs: the chain, append, verify, prune
+#   perms        src/perms.rs: the store's rules and the check (not `perms list`'s text)
 #   broker       src/broker.rs, the gate and the token cache
 #
 # Each area runs in two passes. Pass 1 runs the suites that exercise the area
@@ -72,7 +72,7 @@ area() {
     vault)
       files=(src/vault.rs)
       res=('(exchange_error|fail|provider_token|Vault::exchange_once|<impl TokenSource for Vault>::)')
-      suites+=(--test exchange_errors --test tools_emulator) ;;
+      suites+=(--test invariants --test exchange_errors --test tools_emulator) ;;
     approval)
       files=(src/approval.rs)
       suites+=(--test tools_emulator --test prompt_injection --test ask) ;;
@@ -88,9 +88,11 @@ area() {
       suites+=(--test auth_flows --test crash_safety --test leak_scan --test bad_input) ;;
     audit)
       files=(src/audit/chain.rs src/audit/query.rs src/audit/mod.rs)
+      res=('(hash|verify|AuditLog::(append|append_with|prune)|last_link|anchor|read_row|new_run_id)\b')
       suites+=(--test invariants --test core_cli --test crash_safety --test concurrency) ;;
     perms)
       files=(src/perms.rs)
+      res=('(PermissionStore::(decide|decide_inner|rule|set|apply|reset|open_for_check)|judge|check|read_rule|unknown_state|Rule::(effect|lapsed)|Access::(parse|as_str)|Verdict::(deny|is_allowed|reason)|Subject::key|<impl From<&Verdict> for Error>)\b')
       suites+=(--test invariants --test core_cli --test tools_emulator --test concurrency) ;;
     broker)
       files=(src/broker.rs)
