@@ -760,6 +760,7 @@ mod tests {
         .unwrap();
         let out = s.reset(&post).unwrap();
         assert_eq!(out.removed, ["slack.post_message write"]);
+        assert!(out.changed);
         assert!(matches!(
             s.decide(Service::Slack, "unread", Access::Read, 0),
             Verdict::Deny { .. }
@@ -784,6 +785,106 @@ mod tests {
         s.set(&post, Access::Write, Effect::Allow, None, 0).unwrap();
         let out = s.reset(&slack).unwrap();
         assert_eq!(out.removed, ["slack.post_message write"]);
+    }
+
+    fn apply(
+        s: &mut PermissionStore,
+        subject: &Subject,
+        effect: Effect,
+        accesses: &[Access],
+    ) -> bool {
+        let change = Change {
+            subject: subject.clone(),
+            accesses: accesses.to_vec(),
+            effect,
+            expires_at_ms: None,
+        };
+        let out = s.apply(&change, 0).unwrap();
+        assert_eq!(
+            out.changed,
+            !out.message.contains("nothing changed"),
+            "{out:?}"
+        );
+        out.changed
+    }
+
+    #[test]
+    fn a_change_says_whether_it_changed_anything() {
+        let (_d, mut s) = store();
+        let slack = Subject::service(Service::Slack);
+        assert!(apply(&mut s, &slack, Effect::Allow, &[Access::Read]));
+        assert!(
+            !apply(&mut s, &slack, Effect::Allow, &[Access::Read]),
+            "twice"
+        );
+        // Reads already allowed, writes revoked: granting reads back still
+        // changes something, the writes return to "ask".
+        s.set(&slack, Access::Write, Effect::Deny, None, 0).unwrap();
+        assert!(apply(&mut s, &slack, Effect::Allow, &[Access::Read]));
+        assert!(matches!(
+            s.decide(Service::Slack, "post_message", Access::Write, 0),
+            Verdict::Ask { .. }
+        ));
+        assert!(apply(
+            &mut s,
+            &slack,
+            Effect::Deny,
+            &[Access::Read, Access::Write]
+        ));
+        assert!(!apply(
+            &mut s,
+            &slack,
+            Effect::Deny,
+            &[Access::Read, Access::Write]
+        ));
+    }
+
+    #[test]
+    fn granting_a_revoked_service_reads_returns_its_writes_to_ask() {
+        let (_d, mut s) = store();
+        let slack = Subject::service(Service::Slack);
+        assert!(apply(
+            &mut s,
+            &slack,
+            Effect::Deny,
+            &[Access::Read, Access::Write]
+        ));
+        assert!(apply(&mut s, &slack, Effect::Allow, &[Access::Read]));
+        assert!(
+            s.decide(Service::Slack, "unread", Access::Read, 0)
+                .is_allowed()
+        );
+        assert!(matches!(
+            s.decide(Service::Slack, "post_message", Access::Write, 0),
+            Verdict::Ask { .. }
+        ));
+    }
+
+    #[test]
+    fn a_change_touches_only_the_accesses_and_subject_it_names() {
+        let (_d, mut s) = store();
+        let slack = Subject::service(Service::Slack);
+        // Revoking reads keeps revoked writes revoked.
+        s.set(&slack, Access::Write, Effect::Deny, None, 0).unwrap();
+        let rules = |s: &PermissionStore| -> Vec<String> {
+            s.rules()
+                .unwrap()
+                .into_iter()
+                .map(|r| format!("{} {} {}", r.subject, r.access, r.effect))
+                .collect()
+        };
+        assert!(apply(&mut s, &slack, Effect::Deny, &[Access::Read]));
+        assert_eq!(rules(&s), ["slack read deny", "slack write deny"]);
+        // A tool's grant leaves any other rule of that tool alone.
+        let tool = Subject::tool(Service::Github, "review_requests");
+        s.set(&tool, Access::Write, Effect::Deny, None, 0).unwrap();
+        assert!(apply(&mut s, &tool, Effect::Allow, &[Access::Read]));
+        assert!(!apply(&mut s, &tool, Effect::Allow, &[Access::Read]));
+        assert!(
+            rules(&s).contains(&"github.review_requests write deny".to_string()),
+            "{:?}",
+            rules(&s)
+        );
     }
 
     #[test]
