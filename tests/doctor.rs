@@ -252,3 +252,24 @@ fn design_b_needs_no_web_application_and_doctor_passes() {
         "{client}"
     );
 }
+
+#[test]
+fn no_provider_refresh_token_names_the_provider_app_setting() {
+    let env = TestEnv::connected();
+    env.control(
+        "POST",
+        "/__emulator/accounts/no-refresh-token",
+        json!({"connection": "github"}),
+    );
+    let (code, report) = doctor(&env, "GitHub connected without a provider refresh token");
+    assert_eq!(code, 1);
+    let fails = failures(&report);
+    assert_eq!(fails.len(), 1, "{fails:#?}");
+    assert_eq!(fails[0].0, "github.exchange");
+    assert!(
+        fails[0]
+            .1
+            .contains("\"Expire user authorization tokens\" on"),
+        "{fails:?}"
+    );
+}
