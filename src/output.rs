@@ -136,8 +136,23 @@ impl Times {
     /// [`Times::short`] of an RFC 3339 text; other text is returned as it is
     /// (an all-day date, a provider's odd value).
     pub fn short_text(&self, text: &str) -> String {
-        match DateTime::parse_from_rfc3339(text.trim()) {
-            Ok(t) => self.short(t.with_timezone(&Utc)),
+        if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+            return self.short(t.with_timezone(&Utc));
+        }
+        // A bare date (an all-day event): `today`, `Wed` this week, else as given.
+        match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(day) => {
+                let today = if self.utc {
+                    self.now.date_naive()
+                } else {
+                    self.now.with_timezone(&Local).date_naive()
+                };
+                match (day - today).num_days() {
+                    0 => "today".to_string(),
+                    n if n.abs() <= 6 => day.weekday().to_string(),
+                    _ => text.to_string(),
+                }
+            }
             Err(_) => text.to_string(),
         }
     }
@@ -514,7 +529,10 @@ mod tests {
         assert_eq!(times.short_text("2026-11-26T14:05:00Z"), "Thu 14:05");
         assert_eq!(times.short_text("2026-12-02T14:05:00Z"), "Wed 14:05");
         assert_eq!(times.short_text("2026-11-02T14:05:00Z"), "2026-11-02 14:05");
-        assert_eq!(times.short_text("2026-11-29"), "2026-11-29");
+        assert_eq!(times.short_text("2026-11-29"), "today");
+        assert_eq!(times.short_text("2026-12-01"), "Tue");
+        assert_eq!(times.short_text("2026-12-24"), "2026-12-24");
+        assert_eq!(times.short_text("not a time"), "not a time");
     }
 
     #[test]

@@ -119,13 +119,14 @@ impl ToolOutput for Schedule {
             .events
             .iter()
             .map(|e| {
+                // An all-day event's end is the next day (exclusive): "all day" says it.
                 vec![
+                    e.start.clone(),
                     if e.all_day {
-                        format!("{} (all day)", e.start)
+                        "all day".to_string()
                     } else {
-                        e.start.clone()
+                        e.end.clone()
                     },
-                    e.end.clone(),
                     e.title.clone(),
                     e.location.clone().unwrap_or_default(),
                     e.my_response
