@@ -398,6 +398,15 @@ fn usage_error_from(rendered: &str, args: &[String]) -> crate::error::Error {
         .trim_start_matches("error:")
         .trim()
         .to_string();
+    // Rust's number-parsing messages, said as a person would.
+    for (raw, plain) in [
+        ("invalid digit found in string", "not a whole number"),
+        ("number too large to fit in target type", "too large"),
+        ("number too small to fit in target type", "too small"),
+        ("cannot parse integer from empty string", "empty"),
+    ] {
+        message = message.replace(raw, plain);
+    }
     let mut hints = Vec::new();
     let mut in_first_block = true;
     for line in lines {
@@ -437,6 +446,19 @@ mod tests {
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn number_parse_errors_are_plain() {
+        let e = usage_error_from(
+            "error: invalid value '-1' for '--limit <LIMIT>': invalid digit found in string\n\nFor more information, try '--help'.\n",
+            &args(&["audit", "--limit", "-1"]),
+        );
+        assert_eq!(
+            e.message,
+            "invalid value '-1' for '--limit <LIMIT>': not a whole number"
+        );
+        assert_eq!(e.hint.as_deref(), Some("run `devcontext audit --help`"));
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
     let question = args.question.trim();
     if question.is_empty() {
         return Err(Error::usage("the question is empty")
-            .with_hint("devcontext ask \"Brief me for standup\""));
+            .with_hint("ask a question, e.g. `devcontext ask \"Brief me for standup\"`"));
     }
     // Nothing leaves the machine until what can be checked here is fine.
     session::ready_to_ask(app)?;
