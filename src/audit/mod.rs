@@ -300,6 +300,13 @@ impl AuditLog {
         }))
     }
 
+    /// Bounds how long a statement waits for another process's write lock
+    /// (an export after a command must not outlast its short wait).
+    pub fn set_busy_timeout(&self, timeout: Duration) {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = conn.busy_timeout(timeout.max(Duration::from_millis(1)));
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -100,20 +100,28 @@ async fn ship(
 
 /// After a command: ships what is pending within `[export] wait_ms` (300 ms
 /// at most). Never fails the command, never waits longer: delivery that has
-/// not finished by then is abandoned mid-flight, and the cursor, which moves
-/// only on an acknowledgement, makes the next run resend it.
+/// not finished by then is abandoned mid-flight (the store's busy timeout is
+/// bounded by the same wait), and the cursor, which moves only on an
+/// acknowledgement, makes the next run resend it. Runs on the calling thread:
+/// no thread hand-off on the path every command takes.
 pub fn after_command(app: &App) {
-    let Some(config) = app.settings.export.clone() else {
+    let Some(config) = app.settings.export.as_ref() else {
         return;
     };
     let started = Instant::now();
-    let wait = config.wait;
-    let deadline = started + wait;
-    // Cheap check first: most commands leave nothing, or the pause is on.
-    let Ok(Some(store)) = AuditLog::open_read_only(&app.paths.audit_db(), app.clock) else {
+    let deadline = started + config.wait;
+    // Requests give up a little earlier, so that a collector that never
+    // answers is recorded as a failure (and pauses automatic tries).
+    let requests_until = started + config.wait.mul_f32(0.85);
+    if !app.paths.audit_db().exists() {
+        return;
+    }
+    let Ok(audit) = app.audit("export") else {
         return;
     };
-    match store.export_state() {
+    audit.set_busy_timeout(config.wait);
+    // Cheap check first: most commands leave nothing, or the pause is on.
+    match audit.export_state() {
         Ok(s) if s.pending == 0 => return,
         Ok(s)
             if s.retry_not_before_ms
@@ -124,46 +132,39 @@ pub fn after_command(app: &App) {
         Err(_) => return,
         Ok(_) => {}
     }
-    drop(store);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let app = app.clone();
-    let spawned = std::thread::Builder::new()
-        .name("export".into())
-        .spawn(move || {
-            let result = (|| -> Result<Outcome> {
-                let audit = app.audit("export")?;
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| Error::general(format!("cannot start the runtime: {e}")))?;
-                runtime.block_on(ship(
-                    &app,
-                    &config,
-                    audit,
-                    Mode::Auto { deadline },
-                    config.wait,
-                    None,
-                ))
-            })();
-            let _ = tx.send(result);
-        });
-    if spawned.is_err() {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
         return;
-    }
-    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(Ok(outcome)) => {
-            if let Some(e) = outcome.failure {
-                tracing::debug!("export: {e}");
-            } else {
-                tracing::debug!(
-                    "export: {} events delivered in {} ms",
-                    outcome.delivered,
-                    started.elapsed().as_millis()
-                );
-            }
-        }
+    };
+    let shipped = runtime.block_on(async {
+        tokio::time::timeout_at(
+            deadline.into(),
+            ship(
+                app,
+                config,
+                audit,
+                Mode::Auto {
+                    deadline: requests_until,
+                },
+                config.wait,
+                None,
+            ),
+        )
+        .await
+    });
+    match shipped {
+        Ok(Ok(Outcome {
+            failure: Some(e), ..
+        })) => tracing::debug!("export: {e}"),
+        Ok(Ok(outcome)) => tracing::debug!(
+            "export: {} events delivered in {} ms",
+            outcome.delivered,
+            started.elapsed().as_millis()
+        ),
         Ok(Err(e)) => tracing::debug!("export: {e}"),
-        Err(_) => tracing::debug!("export: not finished within {} ms", wait.as_millis()),
+        Err(_) => tracing::debug!("export: not finished within {} ms", config.wait.as_millis()),
     }
 }
 
