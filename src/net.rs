@@ -66,6 +66,18 @@ pub fn client(timeout: Duration, follow_redirects: bool) -> Result<reqwest::Clie
     )
 }
 
+/// A client for plain-http loopback endpoints only: no TLS roots are loaded
+/// (reading the system's certificates costs milliseconds), so an `https://`
+/// URL fails with it. No redirects.
+pub fn plain_http_client(timeout: Duration) -> Result<reqwest::Client> {
+    build(
+        builder(false)
+            .tls_certs_only(Vec::<reqwest::Certificate>::new())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10))),
+    )
+}
+
 /// A client for answers that stream for as long as they need (the model's):
 /// no limit on the whole response, only on `idle` seconds of silence.
 pub fn streaming_client(idle: Duration) -> Result<reqwest::Client> {

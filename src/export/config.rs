@@ -198,6 +198,14 @@ impl Config {
         display_url(&self.logs_url)
     }
 
+    /// True when every target is plain http (which [`Config::resolve`]
+    /// allows on loopback only): no TLS roots need loading.
+    pub fn plain_http(&self) -> bool {
+        std::iter::once(&self.logs_url)
+            .chain(self.traces_url.iter())
+            .all(|u| u.scheme() == "http")
+    }
+
     pub fn header_names(&self) -> Vec<String> {
         self.headers.iter().map(|h| h.name.clone()).collect()
     }

@@ -92,7 +92,11 @@ async fn ship(
         audit,
         clock: app.clock,
         // No redirects: a redirect would carry the API-key headers elsewhere.
-        client: crate::net::client(timeout, false)?,
+        client: if config.plain_http() {
+            crate::net::plain_http_client(timeout)?
+        } else {
+            crate::net::client(timeout, false)?
+        },
         on_batch,
     };
     shipper.ship(mode).await
@@ -119,7 +123,7 @@ pub fn after_command(app: &App) {
     let Ok(audit) = app.audit("export") else {
         return;
     };
-    audit.set_busy_timeout(config.wait);
+    audit.bound_for_export(config.wait);
     // Cheap check first: most commands leave nothing, or the pause is on.
     match audit.export_state() {
         Ok(s) if s.pending == 0 => return,
