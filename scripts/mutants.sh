@@ -76,7 +76,7 @@ area() {
       suites+=(--test invariants --test exchange_errors --test tools_emulator) ;;
     approval)
       files=(src/approval.rs)
-      suites+=(--test tools_emulator --test prompt_injection --test ask) ;;
+      suites+=(--test invariants --test tools_emulator --test prompt_injection --test ask) ;;
     callback)
       # The loopback listener, and the checks of what arrives there: the
       # state (login's `browser`, connect's `MyAccount::connect`) and the issuer.
@@ -135,6 +135,8 @@ for a in "${areas[@]}"; do
   mkdir -p "$out"
   rm -rf "$out/mutants.out" "$out/mutants.out.old"
   started=$(date +%s)
+  # The tree measured: HEAD, plus any uncommitted change (cargo mutants copies the work tree).
+  commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo "+uncommitted")
   echo "== $a: pass 1 (${suites[*]})"
   # Suites go in as cargo args (-C), which apply to the build as well as the
   # test run: after `--` they would only narrow the run, and every mutant
@@ -157,7 +159,7 @@ for a in "${areas[@]}"; do
   # Marked equivalent in .cargo/mutants.toml: generated without it, not with it.
   equivalent=$(($(cargo mutants --list --no-config "${args[@]}" | wc -l) - $(cargo mutants --list "${args[@]}" | wc -l)))
   caught=$((caught1 + caught2))
-  echo "RESULT $a: generated $((generated + equivalent)), equivalent (not run) $equivalent, tested $generated: caught $caught, missed $missed, timeouts $timeouts, unviable $unviable1 (files ${files[*]}; $((took / 60)) min $((took % 60)) s; commit $(git rev-parse --short HEAD))"
+  echo "RESULT $a: generated $((generated + equivalent)), equivalent (not run) $equivalent, tested $generated: caught $caught, missed $missed, timeouts $timeouts, unviable $unviable1 (files ${files[*]}; $((took / 60)) min $((took % 60)) s; commit $commit)"
   if ((missed)); then
     sed 's/^/  missed: /' "$out/mutants.out/missed.txt"
     status=1
