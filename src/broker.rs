@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use crate::approval::{ApprovalRequest, Approver};
+use crate::approval::{Approval, ApprovalRequest, Approver, WritePreview};
 use crate::audit::{Action, AuditLog, Decision, NewEvent};
 use crate::clock::Clock;
 use crate::error::{Error, ExitCode, Result};
@@ -101,8 +101,6 @@ pub struct CallInfo {
     /// The tool's short name (`post_message`).
     pub tool: String,
     pub access: Access,
-    /// For writes: exactly what will be sent where, shown when asking approval.
-    pub preview: Option<String>,
 }
 
 impl CallInfo {
@@ -210,9 +208,19 @@ impl Broker {
         &self.endpoints
     }
 
-    /// Step 1, the gate: the permission check (and, for writes, approval),
-    /// audited whatever the answer. Returns an error (exit 7) on denial.
+    /// Step 1, the gate: the permission check (and, for a write, approval
+    /// when it does not need a preview: `--yes`, or no terminal), audited
+    /// whatever the answer. Returns an error (exit 7) on denial. Writes go
+    /// through [`Broker::write`], which asks with a preview.
     pub fn gate(&self, call: &CallInfo) -> Result<()> {
+        if self.permit(call)? {
+            self.approve(call, None)?;
+        }
+        Ok(())
+    }
+
+    /// The permission check, audited. Ok(true): allowed once approved.
+    fn permit(&self, call: &CallInfo) -> Result<bool> {
         // The rule is read while the audit store's write lock is held, so a
         // concurrent `perms revoke` lands wholly before or after this decision
         // in the chain, never between the read and its event.
@@ -243,18 +251,26 @@ impl Broker {
             (event, verdict)
         })?;
         match verdict {
-            Verdict::Allow { .. } => Ok(()),
+            Verdict::Allow { .. } => Ok(false),
             Verdict::Deny { .. } => Err(Error::from(&verdict)),
-            Verdict::Ask { .. } => self.approve(call),
+            Verdict::Ask { .. } => Ok(true),
         }
     }
 
-    fn approve(&self, call: &CallInfo) -> Result<()> {
-        let request = ApprovalRequest {
-            tool: call.full_name(),
-            preview: call.preview.clone().unwrap_or_else(|| call.full_name()),
+    /// Asks for approval (with the preview when there is one; a write that
+    /// needs a person's answer and has no preview is refused), audited.
+    fn approve(&self, call: &CallInfo, preview: Option<&WritePreview>) -> Result<()> {
+        let answer = match (self.approver.answer_without_preview(), preview) {
+            (Some(a), _) => Ok(a),
+            (None, Some(p)) => self.approver.approve(&ApprovalRequest {
+                tool: call.full_name(),
+                preview: p.clone(),
+            }),
+            (None, None) => Ok(Approval {
+                approved: false,
+                how: "refused: a write without a preview cannot be approved".into(),
+            }),
         };
-        let answer = self.approver.approve(&request);
         let (decision, reason) = match &answer {
             Ok(a) if a.approved => (Decision::Granted, a.how.clone()),
             Ok(a) => (Decision::Denied, a.how.clone()),
@@ -278,6 +294,66 @@ impl Broker {
             ))),
             Err(e) => Err(e),
         }
+    }
+
+    /// One write: the permission check; a refusal that needs no preview
+    /// (no terminal) stops here, before any exchange; then `plan` builds the
+    /// exact request (it may read, e.g. to resolve a channel name to its id),
+    /// the person approves the preview rendered from that request, and that
+    /// very request is sent. Returns it with the provider's answer.
+    pub async fn write<'b, P>(
+        &'b self,
+        call: &'b CallInfo,
+        plan: P,
+    ) -> Result<(WriteRequest, ApiResponse)>
+    where
+        P: AsyncFnOnce(&ApiClient<'b>) -> Result<WriteRequest>,
+    {
+        let ask = self.permit(call)?;
+        let decided = ask && self.approver.answer_without_preview().is_some();
+        if decided {
+            self.approve(call, None)?;
+        }
+        let token = self.token(call, None).await?;
+        let client = ApiClient {
+            broker: self,
+            call,
+            base: self.endpoints.base(call.service).clone(),
+            token: tokio::sync::Mutex::new(token),
+        };
+        let request = plan(&client).await?;
+        if ask && !decided {
+            let preview = WritePreview {
+                tool: call.full_name(),
+                fields: request
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+                target: request.target.clone(),
+                method: request.method.to_string(),
+                url: join(&client.base, &request.path)?.to_string(),
+            };
+            self.approve(call, Some(&preview))?;
+        }
+        let json;
+        let body = match request.format {
+            BodyFormat::Form => Body::Form(&request.fields),
+            BodyFormat::Json => {
+                json = Value::Object(
+                    request
+                        .fields
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::String(v.clone())))
+                        .collect(),
+                );
+                Body::Json(&json)
+            }
+        };
+        let response = client
+            .send(request.method.clone(), &request.path, &[], body, request.errors)
+            .await?;
+        Ok((request, response))
     }
 
     /// Step 2, the vault: a provider token, from the cache or one exchange.
@@ -371,6 +447,41 @@ pub trait ProviderErrors: Sync {
     /// HTTP 200 and `ok: false, error: invalid_auth`).
     fn is_unauthorized(&self, status: StatusCode, _body: &Value) -> bool {
         status == StatusCode::UNAUTHORIZED
+    }
+}
+
+/// How a write's fields are encoded in its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json,
+    Form,
+}
+
+/// A write request, planned before approval and sent exactly as planned:
+/// the approval preview is rendered from these fields, and the body is built
+/// from them (see [`Broker::write`]).
+pub struct WriteRequest {
+    /// Where the write lands, as the request names it: `#general (C0123)`, `acme/web#12`.
+    pub target: String,
+    pub method: Method,
+    /// The path under the service's base URL.
+    pub path: String,
+    pub format: BodyFormat,
+    /// Every body field, in order (all strings).
+    pub fields: Vec<(&'static str, String)>,
+    /// How the provider reports failure.
+    pub errors: &'static dyn ProviderErrors,
+}
+
+impl std::fmt::Debug for WriteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteRequest")
+            .field("target", &self.target)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("fields", &self.fields)
+            .finish()
     }
 }
 
@@ -719,7 +830,6 @@ mod tests {
             service,
             tool: tool.into(),
             access,
-            preview: None,
         }
     }
 

@@ -440,7 +440,8 @@ fn terminal_prompt_shows_the_write_and_defaults_to_no() {
         screen.contains("chat.postMessage") && screen.contains("standup in 5"),
         "{screen}"
     );
-    assert!(screen.contains("[y/N]"), "{screen}");
+    assert!(screen.contains("══ to #general (C"), "{screen}");
+    assert!(screen.contains("Allow this once? [y/N"), "{screen}");
     let (code, screen) = run("y\n");
     assert_eq!(code, Some(0), "{screen}");
     let approvals = env.audit("approval");

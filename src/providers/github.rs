@@ -7,13 +7,13 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     MAX_TEXT, ToolArgs, ToolOutput, check_limit, check_repo, check_text, default_limit,
     generic_status, header, opt_s, plural, s, truncate,
 };
-use crate::broker::{ApiClient, Body, ProviderErrors};
+use crate::broker::{ApiClient, ApiResponse, BodyFormat, ProviderErrors, WriteRequest};
 use crate::error::{Error, Result};
 use crate::output::Column;
 
@@ -692,37 +692,28 @@ pub fn api_to_html(url: &str) -> String {
     format!("https://github.com/{rest}")
 }
 
-/// What `github.comment` will send where, for the approval prompt.
-pub fn comment_preview(base: &str, args: &CommentArgs) -> String {
-    format!(
-        "POST {}/repos/{}/issues/{}/comments\nrepository: {}\nissue or pull request: #{}\nbody: {}",
-        base.trim_end_matches('/'),
-        args.repo,
-        args.number,
-        args.repo,
-        args.number,
-        args.body
-    )
+/// Plans `github.comment`: the repository and number the request uses are
+/// the target the person approves.
+pub fn plan_comment(args: &CommentArgs) -> WriteRequest {
+    WriteRequest {
+        target: format!("{}#{}", args.repo, args.number),
+        method: Method::POST,
+        path: format!("/repos/{}/issues/{}/comments", args.repo, args.number),
+        format: BodyFormat::Json,
+        fields: vec![("body", args.body.clone())],
+        errors: &GitHubErrors,
+    }
 }
 
-pub async fn comment(api: ApiClient<'_>, args: CommentArgs) -> Result<Comment> {
-    let body = json!({ "body": args.body });
-    let r = api
-        .send(
-            Method::POST,
-            &format!("/repos/{}/issues/{}/comments", args.repo, args.number),
-            &[],
-            Body::Json(&body),
-            &GitHubErrors,
-        )
-        .await?;
-    Ok(Comment {
-        repo: args.repo,
+/// What a comment gives back, from GitHub's answer.
+pub fn commented(args: &CommentArgs, _request: &WriteRequest, answer: &ApiResponse) -> Comment {
+    Comment {
+        repo: args.repo.clone(),
         number: args.number,
-        id: r.body.get("id").and_then(Value::as_u64).unwrap_or(0),
-        url: s(&r.body, "html_url"),
-        created_at: s(&r.body, "created_at"),
-    })
+        id: answer.body.get("id").and_then(Value::as_u64).unwrap_or(0),
+        url: s(&answer.body, "html_url"),
+        created_at: s(&answer.body, "created_at"),
+    }
 }
 
 // ---------------------------------------------------------------- errors
@@ -871,6 +862,7 @@ fn validation_message(message: &str, body: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use reqwest::header::HeaderValue;
+    use serde_json::json;
 
     use super::*;
     use crate::providers::parse_args;
@@ -1103,15 +1095,16 @@ mod tests {
     }
 
     #[test]
-    fn comment_preview_shows_what_goes_where() {
+    fn a_comment_targets_the_repository_and_number_it_posts_to() {
         let a = CommentArgs {
             repo: "acme/web".into(),
             number: 12,
             body: "LGTM".into(),
         };
-        assert_eq!(
-            comment_preview("https://api.github.com/", &a),
-            "POST https://api.github.com/repos/acme/web/issues/12/comments\nrepository: acme/web\nissue or pull request: #12\nbody: LGTM"
-        );
+        let r = plan_comment(&a);
+        assert_eq!(r.target, "acme/web#12");
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(r.path, "/repos/acme/web/issues/12/comments");
+        assert_eq!(r.fields, [("body", "LGTM".to_string())]);
     }
 }

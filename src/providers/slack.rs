@@ -20,7 +20,7 @@ use super::{
     MAX_TEXT, ToolArgs, ToolOutput, check_limit, check_text, default_limit, generic_status, opt_s,
     plural, s, truncate,
 };
-use crate::broker::{ApiClient, ApiResponse, Body, ProviderErrors};
+use crate::broker::{ApiClient, ApiResponse, BodyFormat, ProviderErrors, WriteRequest};
 use crate::error::{Error, Result};
 use crate::output::Column;
 use crate::service::Service;
@@ -719,33 +719,35 @@ pub fn shape_mentions(body: &Value, limit: usize) -> Mentions {
     }
 }
 
-/// What `slack.post_message` will send where, for the approval prompt.
-pub fn post_preview(base: &str, args: &PostMessageArgs) -> String {
-    format!(
-        "POST {}/chat.postMessage\nchannel: #{}\ntext: {}",
-        base.trim_end_matches('/'),
-        bare(&args.channel),
-        args.text
-    )
+/// Plans `slack.post_message`: the channel name is resolved to its id first
+/// (a read), so the person approves the very channel id the post goes to.
+pub async fn plan_post(api: &ApiClient<'_>, args: &PostMessageArgs) -> Result<WriteRequest> {
+    let name = bare(&args.channel);
+    let id = find_channel(api, name).await?;
+    Ok(WriteRequest {
+        target: format!("#{name} ({id})"),
+        method: Method::POST,
+        path: "/chat.postMessage".into(),
+        format: BodyFormat::Form,
+        fields: vec![("channel", id), ("text", args.text.clone())],
+        errors: &SlackErrors,
+    })
 }
 
-pub async fn post_message(api: ApiClient<'_>, args: PostMessageArgs) -> Result<Posted> {
-    let name = bare(&args.channel).to_string();
-    let form = [("channel", format!("#{name}")), ("text", args.text.clone())];
-    let r = api
-        .send(
-            Method::POST,
-            "/chat.postMessage",
-            &[],
-            Body::Form(&form),
-            &SlackErrors,
-        )
-        .await?;
-    Ok(Posted {
-        channel: name,
-        channel_id: s(&r.body, "channel"),
-        ts: s(&r.body, "ts"),
-    })
+/// What a post gives back, from the request that was sent and Slack's answer.
+pub fn posted(args: &PostMessageArgs, request: &WriteRequest, answer: &ApiResponse) -> Posted {
+    let sent = request
+        .fields
+        .iter()
+        .find(|(k, _)| *k == "channel")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let id = s(&answer.body, "channel");
+    Posted {
+        channel: bare(&args.channel).to_string(),
+        channel_id: if id.is_empty() { sent } else { id },
+        ts: s(&answer.body, "ts"),
+    }
 }
 
 // ---------------------------------------------------------------- errors
@@ -960,17 +962,5 @@ mod tests {
         assert_eq!(msg.user_name.as_deref(), Some("Sam"));
         assert_eq!(msg.text.chars().count(), MAX_TEXT);
         assert_eq!(msg.replies, Some(2));
-    }
-
-    #[test]
-    fn post_preview_shows_what_goes_where() {
-        let a = PostMessageArgs {
-            channel: "general".into(),
-            text: "hi\nthere".into(),
-        };
-        assert_eq!(
-            post_preview("https://slack.com/api", &a),
-            "POST https://slack.com/api/chat.postMessage\nchannel: #general\ntext: hi\nthere"
-        );
     }
 }

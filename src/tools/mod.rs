@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use crate::broker::{Broker, CallInfo};
+use crate::broker::{ApiClient, Broker, CallInfo};
 use crate::error::{Error, Result};
 use crate::perms::{Access, Subject};
 use crate::providers::{self, ToolArgs, ToolOutput, calendar, github, slack};
@@ -153,51 +153,56 @@ pub fn validate(spec: &ToolSpec, args: &Value) -> Result<()> {
 /// sent where), exchanges a token and makes the provider calls, auditing each
 /// step. `args` is a JSON object (`null` counts as `{}`).
 pub async fn execute(broker: &Broker, spec: &ToolSpec, args: Value) -> Result<ToolResult> {
-    let base = broker.endpoints().base(spec.service).as_str().to_string();
-    macro_rules! run {
-        ($args:ty, $work:path) => {
-            run!($args, $work, |_a: &$args| None)
-        };
-        ($args:ty, $work:path, $preview:expr) => {{
+    let call = CallInfo {
+        service: spec.service,
+        tool: spec.name.to_string(),
+        access: spec.access,
+    };
+    // A read: the broker's gate, then the provider calls.
+    macro_rules! read {
+        ($args:ty, $work:path) => {{
             let parsed: $args = providers::parse_args(args)?;
-            let call = CallInfo {
-                service: spec.service,
-                tool: spec.name.to_string(),
-                access: spec.access,
-                preview: ($preview)(&parsed),
-            };
             let out = broker.run(&call, |api| $work(api, parsed)).await?;
             finish(&out)
         }};
     }
+    // A write: planned into the exact request, approved from a preview of
+    // that request (rendered by crate::approval for every write alike), sent.
+    macro_rules! write {
+        ($args:ty, $plan:expr, $done:path) => {{
+            let parsed: $args = providers::parse_args(args)?;
+            let (request, answer) = broker
+                .write(&call, async |api: &ApiClient<'_>| ($plan)(api, &parsed).await)
+                .await?;
+            finish(&$done(&parsed, &request, &answer))
+        }};
+    }
     match (spec.service, spec.name) {
         (Service::Github, "review_requests") => {
-            run!(github::SearchArgs, github::review_requests)
+            read!(github::SearchArgs, github::review_requests)
         }
         (Service::Github, "my_pull_requests") => {
-            run!(github::SearchArgs, github::my_pull_requests)
+            read!(github::SearchArgs, github::my_pull_requests)
         }
-        (Service::Github, "assigned") => run!(github::SearchArgs, github::assigned),
-        (Service::Github, "activity") => run!(github::ActivityArgs, github::activity),
+        (Service::Github, "assigned") => read!(github::SearchArgs, github::assigned),
+        (Service::Github, "activity") => read!(github::ActivityArgs, github::activity),
         (Service::Github, "notifications") => {
-            run!(github::NotificationsArgs, github::notifications)
+            read!(github::NotificationsArgs, github::notifications)
         }
-        (Service::Github, "comment") => run!(
+        (Service::Github, "comment") => write!(
             github::CommentArgs,
-            github::comment,
-            |a: &github::CommentArgs| Some(github::comment_preview(&base, a))
+            async |_api: &ApiClient<'_>, a: &github::CommentArgs| Ok(github::plan_comment(a)),
+            github::commented
         ),
-        (Service::Calendar, "today") => run!(calendar::TodayArgs, calendar::today),
-        (Service::Calendar, "upcoming") => run!(calendar::UpcomingArgs, calendar::upcoming),
-        (Service::Slack, "unread") => run!(slack::UnreadArgs, slack::unread),
+        (Service::Calendar, "today") => read!(calendar::TodayArgs, calendar::today),
+        (Service::Calendar, "upcoming") => read!(calendar::UpcomingArgs, calendar::upcoming),
+        (Service::Slack, "unread") => read!(slack::UnreadArgs, slack::unread),
         (Service::Slack, "channel_history") => {
-            run!(slack::ChannelHistoryArgs, slack::channel_history)
+            read!(slack::ChannelHistoryArgs, slack::channel_history)
         }
-        (Service::Slack, "post_message") => run!(
-            slack::PostMessageArgs,
-            slack::post_message,
-            |a: &slack::PostMessageArgs| Some(slack::post_preview(&base, a))
-        ),
+        (Service::Slack, "post_message") => {
+            write!(slack::PostMessageArgs, slack::plan_post, slack::posted)
+        }
         _ => Err(Error::general(format!(
             "{} has no implementation",
             spec.full_name()
