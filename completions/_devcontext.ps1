@@ -220,6 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'devcontext' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object (answer, model, steps, tool calls, usage, run id) instead of streaming')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress lines on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress lines on stderr')
+            [CompletionResult]::new('--write', '--write', [CompletionResultType]::ParameterName, 'Offer the model the write tools too (posting, commenting); each write still needs approval. Without it the model sees read tools only [default: [model] offer_writes]')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'DANGEROUS: approve every write the model asks for (posting, commenting) without asking')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print debug logs on stderr (secrets are never logged)')

@@ -229,7 +229,7 @@ _devcontext() {
             return 0
             ;;
         devcontext__subcmd__ask)
-            opts="-q -v -h --model --max-steps --json --quiet --yes --verbose --no-color --utc --help"
+            opts="-q -v -h --model --max-steps --json --quiet --write --yes --verbose --no-color --utc --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

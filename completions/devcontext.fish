@@ -130,6 +130,7 @@ complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l model -d '
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l max-steps -d 'Most model requests before giving up with exit 8 [default: 8]' -r
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l json -d 'Print one JSON object (answer, model, steps, tool calls, usage, run id) instead of streaming'
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -s q -l quiet -d 'No progress lines on stderr'
+complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l write -d 'Offer the model the write tools too (posting, commenting); each write still needs approval. Without it the model sees read tools only [default: [model] offer_writes]'
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l yes -d 'DANGEROUS: approve every write the model asks for (posting, commenting) without asking'
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -s v -l verbose -d 'Print debug logs on stderr (secrets are never logged)'
 complete -c devcontext -n "__fish_devcontext_using_subcommand ask" -l no-color -d 'Turn off colours (NO_COLOR in the environment does the same)'

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use devcontext::approval::{self, WritePreview};
 use devcontext::auth::connect::{self, AccountsPage};
 use devcontext::auth::login::{self, DeviceCode};
 use devcontext::auth::oauth::{Endpoints, TokenFailure, TokenResponse, read_token_answer};
@@ -19,7 +20,7 @@ use devcontext::error::Error;
 use devcontext::providers::{ToolOutput, calendar, github, parse_args, slack};
 use devcontext::service::Service;
 use devcontext::tools::{self, TOOLS};
-use devcontext::{agent, auth, net, timespec, vault};
+use devcontext::{agent, auth, net, sanitize, timespec, vault};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use serde_json::Value;
@@ -150,6 +151,27 @@ pub fn timespec(data: &[u8]) {
 /// A model's argument text for a tool call, through what `ask` does with it:
 /// the agent's parse (a JSON object, or an error for the model), then each
 /// registry tool's parse and validation and, for writes, the approval preview.
+/// Whatever a write carries, its preview keeps the layout: no character a
+/// terminal acts on, no row wider than the terminal, the target last.
+fn preview_holds(p: &WritePreview) {
+    for width in [0, 80, 120, 1000] {
+        for full in [false, true] {
+            let rows = approval::render(p, width, full);
+            assert!(rows.iter().all(|r| !r.chars().any(sanitize::is_unsafe)));
+            assert!(
+                rows.iter()
+                    .all(|r| r.chars().count() < width.clamp(40, 160))
+            );
+            let to = rows
+                .iter()
+                .position(|r| r.starts_with("══ to "))
+                .expect("target");
+            assert!(rows[to + 1..].iter().all(|r| r.starts_with("      ")));
+            assert_eq!(rows.iter().filter(|r| r.starts_with("══ to ")).count(), 1);
+        }
+    }
+}
+
 pub fn tool_args(data: &[u8]) {
     // the model's arguments arrive as a JSON string, so as text
     let text = String::from_utf8_lossy(data);
@@ -166,11 +188,28 @@ pub fn tool_args(data: &[u8]) {
             Ok(()) => match (spec.service, spec.name) {
                 (Service::Github, "comment") => {
                     let a: github::CommentArgs = parse_args(args.clone()).expect("validated");
-                    let _ = github::comment_preview("https://api.github.com", &a);
+                    let r = github::plan_comment(&a);
+                    preview_holds(&WritePreview {
+                        tool: spec.full_name(),
+                        fields: r
+                            .fields
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.clone()))
+                            .collect(),
+                        target: r.target.clone(),
+                        method: r.method.to_string(),
+                        url: format!("https://api.github.com{}", r.path),
+                    });
                 }
                 (Service::Slack, "post_message") => {
                     let a: slack::PostMessageArgs = parse_args(args.clone()).expect("validated");
-                    let _ = slack::post_preview("https://slack.com/api", &a);
+                    preview_holds(&WritePreview {
+                        tool: spec.full_name(),
+                        fields: vec![("channel".into(), "C0FUZZ".into()), ("text".into(), a.text)],
+                        target: format!("{} (C0FUZZ)", a.channel),
+                        method: "POST".into(),
+                        url: "https://slack.com/api/chat.postMessage".into(),
+                    });
                 }
                 _ => {}
             },

@@ -128,6 +128,9 @@ pub struct RunReport {
     pub model: String,
     /// Model requests made.
     pub steps: u32,
+    /// The tools offered to the model (`github.review_requests`, ...): the
+    /// read tools, plus the write tools with `--write`.
+    pub tools_offered: Vec<String>,
     pub tool_calls: Vec<ToolCallRecord>,
     pub usage: Usage,
     /// The run id the audit events of this run carry.
@@ -316,11 +319,24 @@ each call. Use them only when the user's own question explicitly asks for that w
     )
 }
 
-/// The function specs the model sees: every registry tool.
-pub fn tool_specs(runner: &dyn ToolRunner) -> Vec<ChatCompletionTools> {
+/// The tools offered to the model: the read tools, and the write tools only
+/// when the person asked for writes (`ask --write`, `[model] offer_writes`).
+/// A tool not offered does not exist for the run: calling it is an unknown tool.
+pub fn offered_tools(writes: bool) -> Vec<&'static ToolSpec> {
     TOOLS
         .iter()
-        .map(|spec| {
+        .filter(|t| writes || t.access == Access::Read)
+        .collect()
+}
+
+/// The function specs the model sees: the offered tools.
+pub fn tool_specs(
+    runner: &dyn ToolRunner,
+    offered: &[&'static ToolSpec],
+) -> Vec<ChatCompletionTools> {
+    offered
+        .iter()
+        .map(|&spec| {
             let mut description = spec.description.to_string();
             if spec.access == Access::Write {
                 description.push_str(" (a write: runs only after the user approves it)");
@@ -545,6 +561,8 @@ pub struct Agent<'a> {
     pub runner: &'a dyn ToolRunner,
     pub audit: &'a AuditLog,
     pub observer: &'a dyn Observer,
+    /// The tools the model may call ([`offered_tools`]).
+    pub offered: &'a [&'static ToolSpec],
     pub max_steps: u32,
     pub now: DateTime<Utc>,
 }
@@ -557,6 +575,7 @@ impl Agent<'_> {
             answer: String::new(),
             model: self.model.name.clone(),
             steps: 0,
+            tools_offered: self.offered.iter().map(|t| t.full_name()).collect(),
             tool_calls: vec![],
             usage: Usage::default(),
             run_id: self.audit.run().run_id.clone(),
@@ -568,7 +587,7 @@ impl Agent<'_> {
     }
 
     async fn drive(&self, question: &str, report: &mut RunReport) -> Result<()> {
-        let tools = tool_specs(self.runner);
+        let tools = tool_specs(self.runner, self.offered);
         let mut messages: Vec<ChatCompletionRequestMessage> = vec![
             ChatCompletionRequestSystemMessage {
                 content: system_prompt(self.now).into(),
@@ -732,13 +751,20 @@ impl Agent<'_> {
         let event = NewEvent::new(Action::ModelCall, Decision::Granted)
             .endpoint(CHAT_ENDPOINT)
             .duration(started.elapsed());
+        // What the model could call is part of the record of the run.
+        let offered = if step == 1 {
+            let names: Vec<String> = self.offered.iter().map(|t| t.full_name()).collect();
+            format!("; tools offered: {}", names.join(", "))
+        } else {
+            String::new()
+        };
         match outcome {
             Ok(reply) => {
                 if let Some(u) = &reply.usage {
                     report.usage.add(u);
                 }
                 self.audit.append(event.http_status(200).reason(format!(
-                    "model {}, step {step}, {} tool call(s)",
+                    "model {}, step {step}, {} tool call(s){offered}",
                     self.model.name,
                     reply.calls.len()
                 )))?;
@@ -746,7 +772,7 @@ impl Agent<'_> {
             }
             Err((e, status)) => {
                 let mut ev = event.reason(format!(
-                    "model {}, step {step}: {}",
+                    "model {}, step {step}: {}{offered}",
                     self.model.name, e.message
                 ));
                 ev.decision = Decision::Error;
@@ -769,7 +795,7 @@ impl Agent<'_> {
         call: &PartialCall,
         repeat: Option<u32>,
     ) -> Result<CallOutcome> {
-        let spec = tools::find_function(&call.name);
+        let spec = tools::find_function(&call.name).filter(|s| self.offered.contains(s));
         let parsed = parse_arguments(&call.arguments);
         let mut record = ToolCallRecord {
             step,
@@ -798,7 +824,7 @@ impl Agent<'_> {
                 error_content(&message, Some(hint))
             }
             (None, _, None) => {
-                let names: Vec<String> = TOOLS.iter().map(|t| t.function_name()).collect();
+                let names: Vec<String> = self.offered.iter().map(|t| t.function_name()).collect();
                 let message = format!("unknown tool '{}'", call.name);
                 let hint = format!("call one of: {}", names.join(", "));
                 record.error = Some(message.clone());
@@ -958,8 +984,17 @@ mod tests {
     }
 
     #[test]
-    fn every_registry_tool_is_offered_and_writes_say_so() {
-        let specs = tool_specs(&Fixed);
+    fn read_tools_by_default_and_every_tool_with_writes_which_say_so() {
+        let reads = offered_tools(false);
+        assert!(reads.iter().all(|t| t.access == Access::Read));
+        assert_eq!(
+            reads.len(),
+            TOOLS.iter().filter(|t| t.access == Access::Read).count()
+        );
+        let text = serde_json::to_string(&tool_specs(&Fixed, &reads)).unwrap();
+        assert!(!text.contains("slack_post_message") && !text.contains("github_comment"));
+        let all = offered_tools(true);
+        let specs = tool_specs(&Fixed, &all);
         assert_eq!(specs.len(), TOOLS.len());
         let text = serde_json::to_string(&specs).unwrap();
         assert!(text.contains("\"slack_post_message\""));

@@ -218,11 +218,7 @@ pub fn render(p: &WritePreview, width: usize, full: bool) -> Vec<String> {
             push_wrapped(&mut rows, &marker, &marker, &note, width);
         }
     }
-    let request = format!(
-        "{} {}",
-        sanitize::line(&p.method),
-        sanitize::line(&p.url)
-    );
+    let request = format!("{} {}", sanitize::line(&p.method), sanitize::line(&p.url));
     push_wrapped(&mut rows, "══ ", "   ", &request, width);
     let target = sanitize::line(&p.target);
     push_wrapped(&mut rows, "══ to ", "      ", &target, width);
@@ -379,7 +375,10 @@ mod tests {
         assert_eq!(text_rows, PREVIEW_ROWS);
         let marker = rows.iter().find(|r| r.contains(" ┆ ")).unwrap();
         assert!(
-            marker.contains(&format!("(+291 more lines, {} characters", text.chars().count())),
+            marker.contains(&format!(
+                "(+291 more lines, {} characters",
+                text.chars().count()
+            )),
             "{marker}"
         );
         let all = render(&preview(&text), 80, true);

@@ -351,7 +351,13 @@ impl Broker {
             }
         };
         let response = client
-            .send(request.method.clone(), &request.path, &[], body, request.errors)
+            .send(
+                request.method.clone(),
+                &request.path,
+                &[],
+                body,
+                request.errors,
+            )
             .await?;
         Ok((request, response))
     }

@@ -285,6 +285,10 @@ pub struct AskArgs {
     /// No progress lines on stderr
     #[arg(short, long)]
     pub quiet: bool,
+    /// Offer the model the write tools too (posting, commenting); each write still needs
+    /// approval. Without it the model sees read tools only [default: [model] offer_writes]
+    #[arg(long)]
+    pub write: bool,
     /// DANGEROUS: approve every write the model asks for (posting, commenting) without asking
     #[arg(long)]
     pub yes: bool,

@@ -143,6 +143,8 @@ pub struct ModelSection {
     pub temperature: Option<f32>,
     /// Most tokens per model answer (`max_completion_tokens`); unset: the server's limit.
     pub max_tokens: Option<u32>,
+    /// Offer the model the write tools in every `ask` (as `--write` does); default false.
+    pub offer_writes: Option<bool>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -165,6 +167,8 @@ pub struct Settings {
     pub max_steps: u32,
     pub model_temperature: Option<f32>,
     pub model_max_tokens: Option<u32>,
+    /// `[model] offer_writes`: `ask` offers the write tools without `--write`.
+    pub model_offer_writes: bool,
     pub credential_store: String,
     pub timeout_secs: u64,
     /// Audit export to an OpenTelemetry collector; `None`: off.
@@ -328,6 +332,7 @@ impl Settings {
             max_steps,
             model_temperature,
             model_max_tokens,
+            model_offer_writes: m.offer_writes.unwrap_or(false),
             credential_store,
             timeout_secs,
             export: crate::export::Config::resolve(&file.export, env)?,

@@ -123,8 +123,25 @@ fn parallel_calls_in_one_step_all_go_back_to_the_model() {
     let requests = env.model_requests();
     assert_eq!(requests.len(), 2);
     assert!(requests.iter().all(|q| q["stream"] == true));
+    // Read tools only, unless --write.
     let tools_offered = requests[0]["tools"].as_array().unwrap();
-    assert!(tools_offered.contains(&json!("slack_post_message")));
+    assert!(tools_offered.contains(&json!("slack_unread")));
+    assert!(!tools_offered.contains(&json!("slack_post_message")));
+    assert!(!r["tools_offered"].to_string().contains("post_message"));
+    env.script(json!([{"content": "ok"}]));
+    let r = env.ask_json(&["Post something", "--write"]);
+    assert!(
+        r["tools_offered"]
+            .to_string()
+            .contains("slack.post_message")
+    );
+    let last = env.model_requests().pop().unwrap();
+    assert!(
+        last["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("slack_post_message"))
+    );
     let results = tool_messages(&requests[1]);
     assert_eq!(results.len(), 3);
     assert!(results.iter().all(|m| m.get("untrusted_data").is_some()));
@@ -318,6 +335,7 @@ fn json_output_has_the_documented_shape_and_the_audit_run_id() {
         "answer",
         "model",
         "steps",
+        "tools_offered",
         "tool_calls",
         "usage",
         "run_id",

@@ -1,9 +1,10 @@
 //! Prompt injection end to end: the emulator's #incidents channel holds a
 //! message telling the assistant to post the user's pull requests to a public
-//! channel, and a scripted model obeys it. Without a terminal the write is
-//! refused and audited, no provider write reaches the emulator (its request
-//! log and its write log prove it), and nothing the tool results say changes
-//! a permission.
+//! channel, and a scripted model obeys it. By default `ask` offers no write
+//! tool, so the post is an unknown tool; with `--write` the write is offered
+//! but, without a terminal, refused and audited. Either way no provider write
+//! reaches the emulator (its request log and its write log prove it), and
+//! nothing the tool results say changes a permission.
 
 use serde_json::{Value, json};
 
@@ -66,7 +67,7 @@ fn an_obeyed_injection_cannot_write_or_change_permissions() {
 
     let out = env
         .dc()
-        .args(["ask", "--json", "standup brief"])
+        .args(["ask", "--json", "--write", "standup brief"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -137,7 +138,7 @@ fn the_injection_stays_refused_on_every_later_run() {
     let env = TestEnv::connected();
     for _ in 0..2 {
         obedient_model(&env);
-        let report = env.json(&["ask", "--json", "standup brief"]);
+        let report = env.json(&["ask", "--json", "--write", "standup brief"]);
         let post = call_of(&report, "slack.post_message");
         assert_eq!(post["decision"], "denied", "{post}");
     }
@@ -150,7 +151,7 @@ fn the_write_checks_above_do_see_a_write_when_one_is_approved() {
     // script does post, so the write log and request log checks can fail.
     let env = TestEnv::connected();
     obedient_model(&env);
-    let report = env.json(&["ask", "--json", "--yes", "standup brief"]);
+    let report = env.json(&["ask", "--json", "--write", "--yes", "standup brief"]);
     let post = call_of(&report, "slack.post_message");
     assert_eq!(post["decision"], "granted", "{post}");
     assert_eq!(env.get("/__emulator/writes").as_array().unwrap().len(), 1);
@@ -160,4 +161,74 @@ fn the_write_checks_above_do_see_a_write_when_one_is_approved() {
             .unwrap_or("")
             .contains("chat.postMessage")
     }));
+}
+
+#[test]
+fn without_write_the_model_is_offered_no_write_tool_and_its_call_is_unknown() {
+    // The default: the model sees read tools only. Even with --yes (which
+    // would approve any write), the post the injection asks for is refused
+    // as an unknown tool before the broker: no permission check, no approval,
+    // no exchange for it, nothing posted.
+    let env = TestEnv::connected();
+    obedient_model(&env);
+    env.clear_requests();
+    let report = env.json(&["ask", "--json", "--yes", "standup brief"]);
+    let offered: Vec<&str> = report["tools_offered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(offered.contains(&"slack.channel_history"), "{offered:?}");
+    assert!(!offered.contains(&"slack.post_message"), "{offered:?}");
+    assert!(!offered.contains(&"github.comment"), "{offered:?}");
+    let post = call_of(&report, "slack_post_message");
+    assert!(post["service"].is_null(), "{post}");
+    assert!(
+        post["error"].as_str().unwrap().contains("unknown tool"),
+        "{post}"
+    );
+    // What the model was offered, in the request and in the audit.
+    let chats: Vec<Value> = env
+        .requests()
+        .into_iter()
+        .filter(|e| e["path"] == "/v1/chat/completions")
+        .collect();
+    let tools = chats[0]["model"]["tools"].to_string();
+    assert!(tools.contains("slack_channel_history"), "{tools}");
+    assert!(!tools.contains("slack_post_message"), "{tools}");
+    let first = env
+        .audit("model_call")
+        .into_iter()
+        .filter(|e| e["run_id"] == report["run_id"])
+        .find(|e| e["reason"].as_str().unwrap().contains("step 1,"))
+        .unwrap();
+    let reason = first["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tools offered: github.review_requests"),
+        "{reason}"
+    );
+    assert!(!reason.contains("post_message"), "{reason}");
+    assert!(
+        env.audit("approval")
+            .iter()
+            .all(|e| e["tool"] != "slack.post_message")
+    );
+    assert_eq!(env.get("/__emulator/writes"), json!([]));
+
+    // [model] offer_writes = true offers them as --write does.
+    std::fs::write(
+        env.home.path().join("dc/config.toml"),
+        "[model]\noffer_writes = true\n",
+    )
+    .unwrap();
+    obedient_model(&env);
+    let report = env.json(&["ask", "--json", "standup brief"]);
+    assert!(
+        report["tools_offered"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("slack.post_message"))
+    );
+    assert_eq!(call_of(&report, "slack.post_message")["decision"], "denied");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::{Agent, LocalFuture, Model, ModelSettings, ToolOutput, ToolRunner};
+use crate::agent::{self, Agent, LocalFuture, Model, ModelSettings, ToolOutput, ToolRunner};
 use crate::app::App;
 use crate::approval::Policy;
 use crate::broker::Broker;
@@ -63,9 +63,11 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
     let progress = Progress::new(app.ui, mode, !args.json);
     let runner = BrokerTools(&broker);
+    let offered = agent::offered_tools(args.write || app.settings.model_offer_writes);
     let (report, error) = super::block_on(async {
         let model = Model::connect(&settings, broker.audit()).await?;
         let agent = Agent {
+            offered: &offered,
             model: &model,
             runner: &runner,
             audit: broker.audit(),

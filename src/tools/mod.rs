@@ -172,7 +172,9 @@ pub async fn execute(broker: &Broker, spec: &ToolSpec, args: Value) -> Result<To
         ($args:ty, $plan:expr, $done:path) => {{
             let parsed: $args = providers::parse_args(args)?;
             let (request, answer) = broker
-                .write(&call, async |api: &ApiClient<'_>| ($plan)(api, &parsed).await)
+                .write(&call, async |api: &ApiClient<'_>| {
+                    ($plan)(api, &parsed).await
+                })
                 .await?;
             finish(&$done(&parsed, &request, &answer))
         }};
