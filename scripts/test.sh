@@ -11,7 +11,7 @@ root=$(pwd)
 shared=${DEVCONTEXT_SHARED:-$root/../shared}
 
 need_pkgs=()
-for p in sqlite3 gnome-keyring libsecret-tools dbus keyutils; do
+for p in sqlite3 gnome-keyring libsecret-tools dbus keyutils tmux; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then

@@ -19,7 +19,7 @@
 //!   question, on rows starting with `══`, which no value row can.
 
 use std::io::{BufRead, IsTerminal, Read, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
 use crate::sanitize;
@@ -75,14 +75,19 @@ pub trait Approver: Send + Sync {
     fn approve(&self, request: &ApprovalRequest) -> Result<Approval>;
 }
 
+/// Runs the closure it is given while nothing else draws on the terminal
+/// (progress spinners are hidden, then redrawn), so no redraw can move the
+/// cursor over the preview.
+pub type Pause = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
 /// How this process answers approval requests.
 pub enum Policy {
     /// `--yes`: approved by the flag.
     AssumeYes,
     /// No terminal to ask on: refused.
     NoTerminal,
-    /// Ask on the terminal (one prompt at a time).
-    Prompt(Mutex<()>),
+    /// Ask on the terminal (one prompt at a time), with other drawing paused.
+    Prompt(Mutex<()>, Option<Pause>),
 }
 
 impl Policy {
@@ -92,9 +97,17 @@ impl Policy {
         if assume_yes {
             Policy::AssumeYes
         } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-            Policy::Prompt(Mutex::new(()))
+            Policy::Prompt(Mutex::new(()), None)
         } else {
             Policy::NoTerminal
+        }
+    }
+
+    /// Pauses other terminal drawing while a question is on screen.
+    pub fn with_pause(self, pause: Pause) -> Policy {
+        match self {
+            Policy::Prompt(lock, _) => Policy::Prompt(lock, Some(pause)),
+            other => other,
         }
     }
 }
@@ -110,7 +123,7 @@ impl Approver for Policy {
                 approved: false,
                 how: "refused: no terminal to ask for approval and no grant".into(),
             }),
-            Policy::Prompt(_) => None,
+            Policy::Prompt(..) => None,
         }
     }
 
@@ -118,19 +131,27 @@ impl Approver for Policy {
         if let Some(answer) = self.answer_without_preview() {
             return Ok(answer);
         }
-        let Policy::Prompt(lock) = self else {
+        let Policy::Prompt(lock, pause) = self else {
             unreachable!("only Prompt needs a preview")
         };
         let _one_at_a_time = lock.lock().unwrap_or_else(|p| p.into_inner());
         let width = terminal_size::terminal_size_of(std::io::stderr())
             .map(|(w, _)| usize::from(w.0))
             .unwrap_or(80);
-        let yes = ask(
-            &request.preview,
-            width,
-            &mut std::io::stdin().lock(),
-            &mut std::io::stderr().lock(),
-        )?;
+        let mut answer = None;
+        let mut question = || {
+            answer = Some(ask(
+                &request.preview,
+                width,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stderr().lock(),
+            ));
+        };
+        match pause {
+            Some(pause) => pause(&mut question),
+            None => question(),
+        }
+        let yes = answer.unwrap_or(Ok(false))?;
         Ok(Approval {
             approved: yes,
             how: if yes {

@@ -116,7 +116,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One line, always: newlines inside messages coming from elsewhere are folded.
+        // One line, always: newlines inside messages coming from elsewhere are
+        // folded, and every other control (escapes, `\r`, bidi) made visible:
+        // messages quote providers, the model and the network.
         let message = one_line(&self.message);
         match &self.hint {
             Some(hint) => write!(f, "{message} (hint: {})", one_line(hint)),
@@ -128,7 +130,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::sanitize::line(&folded).into_owned()
 }
 
 impl From<rusqlite::Error> for Error {
@@ -156,6 +159,13 @@ mod tests {
             "slack is revoked for the assistant (hint: run `devcontext perms grant slack`)"
         );
         assert_eq!(e.exit_code(), 7);
+        // Text from elsewhere cannot drive the terminal through an error line.
+        let e = Error::upstream("Slack API error: x\x1b]0;owned\x07\x1b[2K\u{202E}y")
+            .with_hint("retry\x1b[1A");
+        assert_eq!(
+            e.to_string(),
+            "Slack API error: x␛]0;owned␇␛[2K<U+202E>y (hint: retry␛[1A)"
+        );
     }
 
     #[test]

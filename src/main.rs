@@ -26,6 +26,7 @@ fn main() {
         }
         // Bad flags: one line and a hint, like every other error; exit 2.
         Err(e) => {
+            // Display sanitises: the line may quote the command line.
             eprintln!("error: {}", devcontext::cli::usage_error(&e));
             std::process::exit(2);
         }

@@ -2,6 +2,11 @@
 //! per tool call (coloured by service: GitHub white, Calendar blue, Slack
 //! purple) that ends in its outcome; without a terminal one plain line per
 //! finished call; with `--quiet` nothing. The answer itself streams to stdout.
+//!
+//! Tool names, outcomes and the answer come from the model and providers:
+//! each passes through [`crate::sanitize`] before it is printed, on a
+//! terminal and on a pipe alike (a log read later with `cat` must not run
+//! escapes either); our colours are added after.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,6 +17,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::agent::{Observer, ToolCallRecord};
 use crate::output::{Color, Ui};
+use crate::sanitize;
 use crate::service::Service;
 
 /// How much progress to show.
@@ -63,7 +69,12 @@ pub fn outcome(call: &ToolCallRecord) -> String {
 
 /// The plain line for a finished call: `github.review_requests: 3 pull requests (210 ms)`.
 pub fn plain_line(call: &ToolCallRecord) -> String {
-    format!("{}: {} ({} ms)", call.tool, outcome(call), call.duration_ms)
+    format!(
+        "{}: {} ({} ms)",
+        sanitize::line(&call.tool),
+        sanitize::line(&outcome(call)),
+        call.duration_ms
+    )
 }
 
 /// The final line of a spinner: `✓ github.review_requests  3 pull requests, 210 ms`.
@@ -76,8 +87,8 @@ pub fn final_line(ui: &Ui, call: &ToolCallRecord) -> String {
     };
     format!(
         "{mark} {}  {}, {} ms",
-        ui.paint(&call.tool, service_color(call.service)),
-        outcome(call),
+        ui.paint(&sanitize::line(&call.tool), service_color(call.service)),
+        sanitize::line(&outcome(call)),
         call.duration_ms
     )
 }
@@ -125,6 +136,13 @@ impl Progress {
         bar
     }
 
+    /// A pause for the approval prompt: the spinners are hidden while it is
+    /// on screen, so their redraws cannot move the cursor over the preview.
+    pub fn pause(&self) -> crate::approval::Pause {
+        let multi = self.multi.clone();
+        std::sync::Arc::new(move |f: &mut dyn FnMut()| multi.suspend(f))
+    }
+
     /// Ends the streamed answer with a newline if it did not end with one.
     pub fn finish(&self) {
         let needs_newline = self.needs_newline.lock().unwrap_or_else(|p| p.into_inner());
@@ -166,7 +184,10 @@ impl Observer for Progress {
         if self.mode != Mode::Spinners {
             return;
         }
-        let bar = self.spinner(self.ui.paint(&call.tool, service_color(call.service)));
+        let bar = self.spinner(
+            self.ui
+                .paint(&sanitize::line(&call.tool), service_color(call.service)),
+        );
         self.bars
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -201,10 +222,14 @@ impl Observer for Progress {
         // The thinking spinner must not interleave with the answer.
         self.model_finished(0);
         let mut needs_newline = self.needs_newline.lock().unwrap_or_else(|p| p.into_inner());
+        // Untrusted: escapes and `\r` made visible (a tab cannot overwrite
+        // anything, so it stays white space).
+        let delta = delta.replace('\t', "    ");
+        let shown = sanitize::text(&delta);
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(delta.as_bytes());
+        let _ = out.write_all(shown.as_bytes());
         let _ = out.flush();
-        *needs_newline = !delta.ends_with('\n');
+        *needs_newline = !shown.ends_with('\n');
     }
 }
 
@@ -254,5 +279,20 @@ mod tests {
         );
         let coloured = Ui { color: true, ..ui };
         assert!(final_line(&coloured, &ok).contains("\x1b[35mslack.unread"));
+
+        // Untrusted names and outcomes: made visible, our colour still added.
+        let mut hostile = record("error", Some("boom\x1b]0;t\x07\r\n"), None);
+        hostile.tool = "x\x1b[2Jy\u{202E}".into();
+        assert_eq!(
+            plain_line(&hostile),
+            "x␛[2Jy<U+202E>: error: boom␛]0;t␇␍␊ (210 ms)"
+        );
+        let line = final_line(&coloured, &hostile);
+        assert!(line.contains("\x1b[35mx␛[2Jy<U+202E>\x1b[0m"), "{line:?}");
+        assert_eq!(
+            line.matches('\x1b').count(),
+            4,
+            "only our colours: {line:?}"
+        );
     }
 }

@@ -537,3 +537,74 @@ fn nothing_reaches_the_model_before_the_local_checks_pass() {
     assert!(out.status.success(), "{}", hint(&out));
     assert!(!model_traffic(&env).is_empty());
 }
+
+/// Hostile text from the model and a provider, in every human line of `ask`
+/// and in error lines, piped (a log read later with `cat` must not run it).
+const HOSTILE: &str = "\x1b]0;owned\x07\x1b[2J\x1b[1A\r\u{9b}31m\u{202E}";
+
+fn assert_no_raw_escape(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for bad in ['\x1b', '\r', '\u{9b}', '\u{202E}', '\x07'] {
+        assert!(!text.contains(bad), "{what} carries {bad:?}: {text:?}");
+    }
+}
+
+#[test]
+fn progress_answer_and_error_lines_carry_no_raw_escape() {
+    let env = Env::connected();
+    env.script(json!([
+        {"tool_calls": [
+            call(&format!("jira{HOSTILE}"), "{}"),
+            call("slack_channel_history", &json!({"channel": format!("x{HOSTILE}")}).to_string()),
+        ]},
+        {"content": format!("Your brief{HOSTILE}\nsecond line{HOSTILE}")}
+    ]));
+    let out = env.ask(&["Brief me"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_no_raw_escape("progress", &out.stderr);
+    assert_no_raw_escape("answer", &out.stdout);
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        answer,
+        "Your brief␛]0;owned␇␛[2J␛[1A␍<U+009B>31m<U+202E>\nsecond line␛]0;owned␇␛[2J␛[1A␍<U+009B>31m<U+202E>\n"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("jira␛]0;owned␇"), "{err}");
+    assert!(err.contains("slack.channel_history: error: "), "{err}");
+
+    // --json stays exact.
+    env.script(json!([{"content": format!("exact{HOSTILE}")}]));
+    let r = env.ask_json(&["Brief me"]);
+    assert_eq!(r["answer"], format!("exact{HOSTILE}"));
+
+    // A model error line quoting the endpoint.
+    env.script(json!([{"error": {"status": 401, "message": format!("bad key{HOSTILE}")}}]));
+    let out = env.ask(&["Hello"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_no_raw_escape("model error line", &out.stderr);
+    assert!(
+        stderr(&out).contains("bad key␛]0;owned␇"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A provider error string in an error line.
+    env.fault(json!({
+        "path_prefix": "/slack/api/conversations.list",
+        "status": 200,
+        "body": json!({"ok": false, "error": format!("weird{HOSTILE}")}).to_string(),
+        "content_type": "application/json"
+    }));
+    let out = env
+        .dc()
+        .args(["tool", "slack", "channel_history", "--channel", "general"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_no_raw_escape("provider error line", &out.stderr);
+    assert!(
+        stderr(&out).contains("Slack API error: weird␛]0;owned␇"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -59,9 +59,10 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
         temperature: app.settings.model_temperature,
         max_tokens: app.settings.model_max_tokens,
     };
-    let broker = session::open_broker(app, "ask", Arc::new(Policy::detect(args.yes)))?;
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
     let progress = Progress::new(app.ui, mode, !args.json);
+    let policy = Policy::detect(args.yes).with_pause(progress.pause());
+    let broker = session::open_broker(app, "ask", Arc::new(policy))?;
     let runner = BrokerTools(&broker);
     let offered = agent::offered_tools(args.write || app.settings.model_offer_writes);
     let (report, error) = super::block_on(async {

@@ -67,6 +67,7 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
         };
         let account = api
             .connect(service, &scopes, port, args.no_browser, super::login::BROWSER_WAIT, &|url, opened| {
+                let url = sanitize::line(url);
                 if opened {
                     eprintln!("Opened your browser to connect {}. If it did not open, visit:\n  {url}", service.display_name());
                 } else {

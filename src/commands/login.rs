@@ -10,6 +10,7 @@ use crate::cli::LoginArgs;
 use crate::error::{Error, Result};
 use crate::hints::Hints;
 use crate::output::{self, Color};
+use crate::sanitize;
 
 /// The loopback port for browser redirects: DEVCONTEXT_CALLBACK_PORT, else the registered range.
 pub fn callback_port(app: &App) -> Result<Option<u16>> {
@@ -40,8 +41,11 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
         },
     };
     let ui = app.ui;
+    // The URLs, the code and warnings come from Auth0 over the network:
+    // shown sanitised, our colour added after.
     let progress = move |p: Progress| match p {
         Progress::OpenUrl { url, opened } => {
+            let url = sanitize::line(url);
             if opened {
                 eprintln!("Opened your browser to sign in. If it did not open, visit:\n  {url}");
             } else {
@@ -54,14 +58,18 @@ pub fn login(app: &App, args: LoginArgs) -> Result<()> {
             url,
             opened,
         } => {
-            eprintln!("{} {}", if opened { "Opened" } else { "Visit" }, url);
+            eprintln!(
+                "{} {}",
+                if opened { "Opened" } else { "Visit" },
+                sanitize::line(url)
+            );
             eprintln!(
                 "and confirm this code: {}",
-                ui.paint(user_code, Color::Yellow)
+                ui.paint(&sanitize::line(user_code), Color::Yellow)
             );
             eprintln!("Waiting for approval...");
         }
-        Progress::Warning(w) => eprintln!("warning: {w}"),
+        Progress::Warning(w) => eprintln!("warning: {}", sanitize::line(w)),
     };
     let method = if args.device { "device" } else { "browser" };
     let result = super::block_on(async {
