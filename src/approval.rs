@@ -201,7 +201,7 @@ pub fn render(p: &WritePreview, width: usize, full: bool) -> Vec<String> {
     // One column spare: writing the last column leaves some terminals in a
     // pending-wrap state.
     let width = width.clamp(MIN_WIDTH, MAX_WIDTH) - 1;
-    let mut rows = vec![format!("{} wants to send:", sanitize::line(&p.tool))];
+    let mut rows = vec![format!("{} wants to write:", sanitize::line(&p.tool))];
     let label_width = p
         .fields
         .iter()
@@ -331,7 +331,7 @@ mod tests {
 
     /// Rows that our own layout starts: the heading, value rows, markers, trailer.
     fn assert_layout(rows: &[String], width: usize) {
-        assert_eq!(rows[0], "slack.post_message wants to send:");
+        assert_eq!(rows[0], "slack.post_message wants to write:");
         let n = rows.len();
         let request = rows.iter().position(|r| r.starts_with("══ POST")).unwrap();
         assert!(
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "slack.post_message wants to send:",
+                "slack.post_message wants to write:",
                 "  channel │ C0GENERAL1",
                 "     text │ standup in 5",
                 "══ POST https://slack.com/api/chat.postMessage",

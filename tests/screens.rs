@@ -273,7 +273,7 @@ fn every_human_output_as_a_screen() {
     for cols in [80u16, 120] {
         let text = masked(
             &env,
-            &screen_answering(&env, &post, cols, Some(("[y/N]", "n\r"))),
+            &screen_answering(&env, &post, cols, Some(("Allow this once?", "n\r"))),
         );
         let snap = format!("approval_prompt@{cols}");
         insta::assert_snapshot!(snap, text, "devcontext tool github comment … (answered n)");

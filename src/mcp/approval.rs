@@ -13,9 +13,8 @@ use std::time::Duration;
 use rmcp::model::{ElicitRequestParams, ElicitationAction, ElicitationSchema};
 use rmcp::service::{ElicitationMode, Peer, RoleServer};
 
-use crate::approval::{Approval, ApprovalRequest, Approver};
+use crate::approval::{self, Approval, ApprovalRequest, Approver};
 use crate::error::Result;
-use crate::sanitize;
 
 /// How long the person has to answer an approval request.
 const ANSWER_WITHIN: Duration = Duration::from_secs(300);
@@ -40,13 +39,11 @@ impl ElicitingApprover {
     }
 }
 
-/// The elicitation message: what the terminal prompt shows.
+/// The elicitation message: the terminal prompt's preview, from the same
+/// renderer, whole (a dialog cannot answer `v`), target last.
 pub fn message(request: &ApprovalRequest) -> String {
-    format!(
-        "{} wants to write:\n{}\n\nAllow this once?",
-        sanitize::line(&request.tool),
-        sanitize::text(&request.preview)
-    )
+    let rows = approval::render(&request.preview, 80, true);
+    format!("{}\n\nAllow this once?", rows.join("\n"))
 }
 
 fn refused(how: &str) -> Approval {
@@ -57,6 +54,15 @@ fn refused(how: &str) -> Approval {
 }
 
 impl Approver for ElicitingApprover {
+    /// A client that cannot ask the person refuses before any exchange.
+    fn answer_without_preview(&self) -> Option<Approval> {
+        self.can_elicit().is_none().then(|| {
+            refused(
+                "refused: the MCP client cannot ask the person (no elicitation) and no grant covers it",
+            )
+        })
+    }
+
     fn approve(&self, request: &ApprovalRequest) -> Result<Approval> {
         let Some(peer) = self.can_elicit() else {
             return Ok(refused(
