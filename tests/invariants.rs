@@ -509,6 +509,12 @@ fn token_vault_retries_only_a_short_429_and_at_most_twice() {
     assert!(took < std::time::Duration::from_secs(30), "{took:?}");
     let (code, tries, _) = answer(403, "access_denied", "0");
     assert_eq!((code, tries), (Some(5), 1), "a refusal is not retried");
+    // Each run's exchange is audited once, with the endpoint it went to.
+    let exchanges = env.audit("token_exchange");
+    assert_eq!(exchanges.len(), 3, "{exchanges:?}");
+    for e in &exchanges {
+        assert_eq!(e["endpoint"], "POST /oauth/token", "{e}");
+    }
 }
 
 /// A "browser" (python3) that walks the sign-in redirects itself up to
