@@ -1,5 +1,5 @@
 //! Fault-injection and latency middleware: matching requests get a canned
-//! answer (429 with Retry-After, 5xx, HTML, truncated or huge bodies) or an
+//! answer (429 with Retry-After, 5xx, HTML, truncated, huge or endless bodies) or an
 //! added delay. The delay is a `tokio::time::sleep` taken after the state
 //! lock is released, so concurrent requests are delayed concurrently. A rule
 //! with `after` delays the answer once the request was handled instead (the
@@ -31,7 +31,24 @@ fn fault_response(f: &FaultRule) -> Response {
         }
     });
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut r = (status, Body::from(body)).into_response();
+    let body = if f.endless && !body.is_empty() {
+        // Built lazily: the emulator holds one copy of the piece, whatever
+        // the client reads.
+        let piece = axum::body::Bytes::from(body);
+        let s = futures::stream::unfold(0u64, move |i| {
+            let piece = piece.clone();
+            async move {
+                if i % 64 == 0 {
+                    tokio::task::yield_now().await;
+                }
+                Some((Ok::<_, std::convert::Infallible>(piece), i + 1))
+            }
+        });
+        Body::from_stream(s)
+    } else {
+        Body::from(body)
+    };
+    let mut r = (status, body).into_response();
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&ct) {
         h.insert(header::CONTENT_TYPE, v);

@@ -57,8 +57,17 @@ pub fn validate_turn(t: &Value) -> Result<(), String> {
     let Some(o) = t.as_object() else {
         return Err("each turn must be a JSON object".into());
     };
+    if let Some(mode) = o.get("endless") {
+        return match mode.as_str() {
+            Some(m) if ENDLESS_MODES.contains(&m) => Ok(()),
+            _ => Err(format!(
+                "endless must be one of: {}",
+                ENDLESS_MODES.join(", ")
+            )),
+        };
+    }
     if !(o.contains_key("content") || o.contains_key("tool_calls") || o.contains_key("error")) {
-        return Err("a turn needs one of: content, tool_calls, error".into());
+        return Err("a turn needs one of: content, tool_calls, error, endless".into());
     }
     if let Some(tc) = o.get("tool_calls") {
         let Some(arr) = tc.as_array() else {
@@ -71,6 +80,85 @@ pub fn validate_turn(t: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Hostile replies that never end, generated lazily (constant memory here,
+/// whatever the client does): `content` (answer text), `arguments` (one tool
+/// call's arguments), `tool_calls` (new tool calls), `line` (one SSE line
+/// that never ends), `slow` (a few bytes of answer every 50 ms, forever).
+pub const ENDLESS_MODES: [&str; 5] = ["content", "arguments", "tool_calls", "line", "slow"];
+
+fn endless(mode: &str, id: String, created: i64, model: String) -> Response {
+    let first = match mode {
+        "line" => format!(
+            "data: {{\"id\":\"{id}\",\"object\":\"chat.completion.chunk\",\"created\":{created},\
+             \"model\":\"{model}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\""
+        ),
+        "arguments" => chunk(
+            &id,
+            created,
+            &model,
+            json!({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_endless", "type": "function",
+                   "function": {"name": "github_activity", "arguments": "{\"repo\": \""}}]}),
+            Value::Null,
+        ),
+        _ => chunk(
+            &id,
+            created,
+            &model,
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        ),
+    };
+    let mode = mode.to_string();
+    let piece = "x".repeat(4096);
+    let s = futures::stream::unfold(0u64, move |i| {
+        let body = if i == 0 {
+            first.clone()
+        } else {
+            match mode.as_str() {
+                "line" => piece.clone(),
+                "arguments" => chunk(
+                    &id,
+                    created,
+                    &model,
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+                    Value::Null,
+                ),
+                "tool_calls" => chunk(
+                    &id,
+                    created,
+                    &model,
+                    json!({"tool_calls": [{"index": i - 1, "id": format!("call_e{i}"), "type": "function",
+                           "function": {"name": "slack_unread", "arguments": "{}"}}]}),
+                    Value::Null,
+                ),
+                "slow" => chunk(&id, created, &model, json!({"content": "."}), Value::Null),
+                _ => chunk(&id, created, &model, json!({"content": piece}), Value::Null),
+            }
+        };
+        let slow = mode == "slow";
+        async move {
+            if slow {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            } else if i % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+            Some((Ok::<_, Infallible>(Bytes::from(body)), i + 1))
+        }
+    });
+    sse_response(Body::from_stream(s))
+}
+
+fn sse_response(body: Body) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
 }
 
 fn scripted(turn: &Value, n: u64) -> Result<Reply, Response> {
@@ -525,6 +613,13 @@ pub async fn chat(AxState(app): S, body: Bytes) -> Response {
         st.model_calls += 1;
         (st.script.pop_front(), st.model_calls, st.now().timestamp())
     };
+    if let Some(mode) = turn
+        .as_ref()
+        .and_then(|t| t.get("endless"))
+        .and_then(Value::as_str)
+    {
+        return endless(mode, format!("chatcmpl-emu-{n:06}"), created, model);
+    }
     let reply = match turn {
         Some(t) => match scripted(&t, n) {
             Ok(r) => r,
@@ -625,12 +720,5 @@ pub async fn chat(AxState(app): S, body: Bytes) -> Response {
         tokio::time::sleep(Duration::from_millis(2)).await;
         Ok::<_, Infallible>(Bytes::from(e))
     });
-    let mut r = (StatusCode::OK, Body::from_stream(s)).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+    sse_response(Body::from_stream(s))
 }

@@ -346,6 +346,9 @@ pub struct FaultRule {
     pub body: Option<String>,
     #[serde(default)]
     pub body_repeat: Option<usize>,
+    /// Repeat `body` forever, generated lazily (a body that never ends).
+    #[serde(default)]
+    pub endless: bool,
     #[serde(default)]
     pub content_type: Option<String>,
     #[serde(default)]

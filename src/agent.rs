@@ -19,9 +19,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
-use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageContent,
@@ -33,12 +30,14 @@ use async_openai::types::chat::{
     ToolChoiceOptions,
 };
 use chrono::{DateTime, Local, Utc};
-use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::audit::{Action, AuditLog, Decision, NewEvent};
+use crate::chat_stream::{
+    MAX_ERROR_BODY, MAX_MODELS_BODY, Over, ReplyLimits, SseEvent, SseSplitter,
+};
 use crate::error::{Error, ExitCode, Result};
 use crate::net;
 use crate::perms::Access;
@@ -163,17 +162,23 @@ pub struct ModelSettings {
     pub api_key: Option<String>,
     pub name: Option<String>,
     pub max_steps: u32,
+    /// Longest silence while a reply streams.
     pub timeout: Duration,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    /// Caps on each reply, and its overall deadline.
+    pub limits: ReplyLimits,
 }
 
 /// A connected model endpoint.
 pub struct Model {
-    client: Client<OpenAIConfig>,
+    http: reqwest::Client,
+    chat_url: String,
+    key: String,
     pub name: String,
     temperature: Option<f32>,
     max_tokens: Option<u32>,
+    limits: ReplyLimits,
 }
 
 impl Model {
@@ -194,28 +199,29 @@ impl Model {
         let base_text = base.as_str().trim_end_matches('/').to_string();
         let http = net::streaming_client(settings.timeout)?;
         let key = settings.api_key.clone().unwrap_or_default();
-        let config = OpenAIConfig::new()
-            .with_api_base(base_text)
-            .with_api_key(key.clone());
-        let client = Client::build(http.clone(), config);
         let name = match settings.name.as_deref().map(str::trim) {
             Some(n) if !n.is_empty() => n.to_string(),
-            _ => first_model(&http, &base, &key, audit).await?,
+            _ => first_model(&http, &base, &key, &settings.limits, audit).await?,
         };
         Ok(Model {
-            client,
+            http,
+            chat_url: format!("{base_text}/chat/completions"),
+            key,
             name,
             temperature: settings.temperature,
             max_tokens: settings.max_tokens,
+            limits: settings.limits,
         })
     }
 }
 
-/// `GET {base}/models`, first id.
+/// `GET {base}/models`, first id; the body is capped and the call has the
+/// model deadline.
 async fn first_model(
     http: &reqwest::Client,
     base: &Url,
     key: &str,
+    limits: &ReplyLimits,
     audit: &AuditLog,
 ) -> Result<String> {
     let url = format!("{}/models", base.as_str().trim_end_matches('/'));
@@ -224,34 +230,48 @@ async fn first_model(
     if !key.is_empty() {
         request = request.bearer_auth(key);
     }
+    let what = "listing the models (GET /models)";
     let outcome = async {
         let response = request
             .send()
             .await
             .map_err(|e| (net::transport_error(&e, "listing the models"), None))?;
         let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let code = Some(status.as_u16());
+        let bytes = net::read_capped(response, MAX_MODELS_BODY, what)
+            .await
+            .map_err(|e| (e, code))?
+            .ok_or_else(|| {
+                (
+                    net::oversized(what, MAX_MODELS_BODY)
+                        .with_hint("pass --model NAME (or set DEVCONTEXT_MODEL)"),
+                    code,
+                )
+            })?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             return Err((
                 Error::upstream(format!(
                     "the model endpoint answered HTTP {status} to GET /models"
                 ))
                 .with_hint("pass --model NAME (or set DEVCONTEXT_MODEL)"),
-                Some(status.as_u16()),
+                code,
             ));
         }
         body.pointer("/data/0/id")
             .and_then(Value::as_str)
-            .map(|s| (s.to_string(), status.as_u16()))
+            .map(|s| (clip(s, 256), status.as_u16()))
             .ok_or_else(|| {
                 (
                     Error::upstream("the model endpoint lists no models")
                         .with_hint("pass --model NAME (or set DEVCONTEXT_MODEL)"),
-                    Some(status.as_u16()),
+                    code,
                 )
             })
-    }
-    .await;
+    };
+    let outcome = tokio::time::timeout(limits.deadline, outcome)
+        .await
+        .unwrap_or_else(|_| Err((limits.error(Over::Deadline), None)));
     let event = NewEvent::new(Action::ModelCall, Decision::Granted)
         .endpoint("GET /models")
         .duration(started.elapsed());
@@ -370,33 +390,50 @@ struct Reply {
 }
 
 impl Reply {
-    /// Folds one chunk in; returns the text delta, if any.
-    fn absorb(&mut self, chunk: CreateChatCompletionStreamResponse) -> Option<String> {
+    /// Folds one chunk in; returns the text delta, if any, or the bound the
+    /// reply went over (checked before anything over it is kept).
+    fn absorb(
+        &mut self,
+        chunk: CreateChatCompletionStreamResponse,
+        limits: &ReplyLimits,
+    ) -> std::result::Result<Option<String>, Over> {
         if let Some(u) = chunk.usage {
             self.usage = Some(u);
         }
         let mut text = String::new();
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             if let Some(c) = choice.delta.content {
+                if self.content.len() + text.len() + c.len() > limits.answer_bytes {
+                    return Err(Over::Answer);
+                }
                 text.push_str(&c);
             }
             for tc in choice.delta.tool_calls.unwrap_or_default() {
+                if !self.calls.contains_key(&tc.index) && self.calls.len() >= limits.tool_calls {
+                    return Err(Over::ToolCalls);
+                }
                 let call = self.calls.entry(tc.index).or_default();
                 if let Some(id) = tc.id.filter(|i| !i.is_empty()) {
-                    call.id = Some(id);
+                    call.id = Some(clip(&id, 256));
                 }
                 if let Some(f) = tc.function {
                     if let Some(n) = f.name {
+                        if call.name.len() + n.len() > limits.name_bytes {
+                            return Err(Over::Name);
+                        }
                         call.name.push_str(&n);
                     }
                     if let Some(a) = f.arguments {
+                        if call.arguments.len() + a.len() > limits.argument_bytes {
+                            return Err(Over::Arguments);
+                        }
                         call.arguments.push_str(&a);
                     }
                 }
             }
         }
         self.content.push_str(&text);
-        (!text.is_empty()).then_some(text)
+        Ok((!text.is_empty()).then_some(text))
     }
 }
 
@@ -409,6 +446,9 @@ struct CallOutcome {
 /// The largest argument text a tool call may have: room for the longest
 /// GitHub comment (65,536 characters) even when every one is escaped.
 pub const MAX_ARGUMENT_BYTES: usize = 512 * 1024;
+
+/// The longest invented tool name shown or stored (bytes).
+const MAX_SHOWN_NAME: usize = 64;
 
 /// At most `max` bytes of `text` (cut on a character boundary, "…" added).
 fn clip(text: &str, max: usize) -> String {
@@ -483,76 +523,67 @@ fn error_content(message: &str, hint: Option<&str>) -> Value {
     v
 }
 
-/// Maps an async-openai failure to our error (exit 5 or 6) and the HTTP status, if any.
-fn model_error(e: OpenAIError) -> (Error, Option<u16>) {
-    match e {
-        OpenAIError::ApiError(r) => {
-            let status = r.status_code.as_u16();
-            // The endpoint's own text, masked: it may echo the key or a token.
-            let message = format!(
-                "the model endpoint answered HTTP {status}: {}",
-                crate::redact::redact(&r.api_error.message)
-            );
-            let hint = match status {
-                401 | 403 => "check OPENAI_API_KEY",
-                404 => {
-                    "check the model name (--model) and OPENAI_BASE_URL (it usually ends in /v1)"
-                }
-                429 => "the model endpoint is rate limiting; try again later",
-                _ => "try again later, or check the model server",
-            };
-            (Error::upstream(message).with_hint(hint), Some(status))
+/// The error for a model answer that is not 2xx (exit 5), from its status
+/// and (capped) body; the endpoint's own text is redacted and shortened.
+fn status_error(status: reqwest::StatusCode, body: &[u8]) -> Error {
+    let code = status.as_u16();
+    let error = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").cloned());
+    let message = error
+        .as_ref()
+        .and_then(|e| e.get("message").or(Some(e)))
+        .and_then(Value::as_str)
+        .map(|m| crate::providers::truncate(&crate::redact::redact(m), 300));
+    let hint = match code {
+        401 | 403 => "check OPENAI_API_KEY",
+        404 => "check the model name (--model) and OPENAI_BASE_URL (it usually ends in /v1)",
+        429 => "the model endpoint is rate limiting; try again later",
+        400 | 413 | 422 => {
+            "if the conversation outgrew the model's context, ask a narrower \
+             question or use a model with a larger context"
         }
-        OpenAIError::Reqwest(e) => {
-            let status = e.status().map(|s| s.as_u16());
-            (net::transport_error(&e, "the model"), status)
-        }
-        // Some servers send errors that async-openai cannot read (llama.cpp's
-        // numeric `code`): take the message from the body ourselves.
-        OpenAIError::JSONDeserialize(_, body) => {
-            let error = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("error").cloned());
-            let message = error
-                .as_ref()
-                .and_then(|e| e.get("message").or(Some(e)))
+        _ => "try again later, or check the model server",
+    };
+    let text = match (code, message) {
+        (400 | 413 | 422, Some(m)) => format!("the model endpoint refused the request: {m}"),
+        (_, Some(m)) => format!("the model endpoint answered HTTP {code}: {m}"),
+        (_, None) => format!("the model endpoint answered HTTP {code}"),
+    };
+    Error::upstream(text).with_hint(hint)
+}
+
+/// A stream event that is not a chat completion chunk: an error the server
+/// reports mid-stream, or something that is not an OpenAI API at all.
+fn event_error(data: &str) -> Error {
+    let message = serde_json::from_str::<Value>(data)
+        .ok()
+        .and_then(|v| v.get("error").cloned())
+        .and_then(|e| {
+            e.get("message")
                 .and_then(Value::as_str)
-                .map(|m| crate::providers::truncate(&crate::redact::redact(m), 300));
-            match message {
-                Some(m) => (
-                    Error::upstream(format!("the model endpoint refused the request: {m}"))
-                        .with_hint(
-                            "if the conversation outgrew the model's context, ask a narrower \
-                             question or use a model with a larger context",
-                        ),
-                    error
-                        .and_then(|e| e.get("code").and_then(Value::as_u64))
-                        .and_then(|c| u16::try_from(c).ok()),
-                ),
-                None => (
-                    Error::upstream(
-                        "the model endpoint sent an answer that is not an OpenAI chat completion",
-                    )
-                    .with_hint("check that OPENAI_BASE_URL points to an OpenAI-compatible /v1 API"),
-                    None,
-                ),
-            }
-        }
-        OpenAIError::StreamError(e) => (
-            Error::upstream(format!("the model's answer broke off: {e}")).with_hint(
-                "the model server stopped or fell silent for longer than DEVCONTEXT_TIMEOUT_SECS \
-                 (default 30); check it, or raise the timeout",
-            ),
-            None,
-        ),
-        other => (
-            Error::upstream(format!(
-                "the model endpoint sent something unexpected: {other}"
-            ))
-            .with_hint("check that OPENAI_BASE_URL points to an OpenAI-compatible /v1 API"),
-            None,
-        ),
+                .or(e.as_str())
+                .map(str::to_string)
+        })
+        .map(|m| crate::providers::truncate(&crate::redact::redact(&m), 300));
+    match message {
+        Some(m) => Error::upstream(format!("the model's answer broke off: {m}"))
+            .with_hint("try again later, or check the model server"),
+        None => Error::upstream(
+            "the model endpoint sent an answer that is not an OpenAI chat completion",
+        )
+        .with_hint("check that OPENAI_BASE_URL points to an OpenAI-compatible /v1 API"),
     }
+}
+
+fn broke_off(e: &reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::upstream("the model's answer broke off: the server fell silent").with_hint(
+            "the model server stopped or fell silent for longer than DEVCONTEXT_TIMEOUT_SECS \
+             (at least 120 s for the model); check it, or raise the timeout",
+        );
+    }
+    net::transport_error(e, "the model")
 }
 
 /// The loop. `question` is the user's message.
@@ -729,24 +760,10 @@ impl Agent<'_> {
         };
         self.observer.model_started(step);
         let started = Instant::now();
-        let outcome = async {
-            let mut stream = self
-                .model
-                .client
-                .chat()
-                .create_stream(request)
-                .await
-                .map_err(model_error)?;
-            let mut reply = Reply::default();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(model_error)?;
-                if let Some(delta) = reply.absorb(chunk) {
-                    self.observer.content(&delta);
-                }
-            }
-            Ok::<_, (Error, Option<u16>)>(reply)
-        }
-        .await;
+        let limits = self.model.limits;
+        let outcome = tokio::time::timeout(limits.deadline, self.stream_reply(&request))
+            .await
+            .unwrap_or_else(|_| Err((limits.error(Over::Deadline), None)));
         self.observer.model_finished(step);
         let event = NewEvent::new(Action::ModelCall, Decision::Granted)
             .endpoint(CHAT_ENDPOINT)
@@ -785,6 +802,86 @@ impl Agent<'_> {
         }
     }
 
+    /// Sends one chat request and reads its streamed reply, checking every
+    /// cap as bytes arrive. The error carries the HTTP status when there is one.
+    async fn stream_reply(
+        &self,
+        request: &CreateChatCompletionRequest,
+    ) -> std::result::Result<Reply, (Error, Option<u16>)> {
+        let model = self.model;
+        let limits = &model.limits;
+        // A rate limit or a server error is retried three times, backing
+        // off (all within the call's deadline); anything else is final.
+        let mut retry = 0u32;
+        let (mut response, code) = loop {
+            let mut http = model.http.post(&model.chat_url).json(request);
+            if !model.key.is_empty() {
+                http = http.bearer_auth(&model.key);
+            }
+            let response = http
+                .send()
+                .await
+                .map_err(|e| (net::transport_error(&e, "the model"), None))?;
+            let status = response.status();
+            let code = Some(status.as_u16());
+            if status.is_success() {
+                break (response, code);
+            }
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let body = net::read_capped(response, MAX_ERROR_BODY, "the model")
+                .await
+                .map_err(|e| (e, code))?
+                .unwrap_or_default();
+            let transient = status.as_u16() == 429 || status.is_server_error();
+            if !transient || retry >= 3 {
+                return Err((status_error(status, &body), code));
+            }
+            let backoff = Duration::from_millis(250 << retry);
+            let wait = retry_after
+                .map(|s| Duration::from_secs(s.min(20)))
+                .unwrap_or(backoff);
+            retry += 1;
+            tokio::time::sleep(wait).await;
+        };
+        let mut splitter = SseSplitter::new(limits.event_bytes);
+        let mut reply = Reply::default();
+        let handle = |event: SseEvent, reply: &mut Reply| -> std::result::Result<bool, Error> {
+            let data = match event {
+                SseEvent::Done => return Ok(true),
+                SseEvent::Data(d) => d,
+            };
+            let chunk: CreateChatCompletionStreamResponse =
+                serde_json::from_str(&data).map_err(|_| event_error(&data))?;
+            match reply.absorb(chunk, limits) {
+                Ok(Some(delta)) => self.observer.content(&delta),
+                Ok(None) => {}
+                Err(over) => return Err(limits.error(over)),
+            }
+            Ok(false)
+        };
+        loop {
+            let chunk = response.chunk().await.map_err(|e| (broke_off(&e), code))?;
+            let Some(bytes) = chunk else {
+                if let Some(event) = splitter.finish() {
+                    handle(event, &mut reply).map_err(|e| (e, code))?;
+                }
+                return Ok(reply);
+            };
+            let events = splitter
+                .push(&bytes)
+                .map_err(|over| (limits.error(over), code))?;
+            for event in events {
+                if handle(event, &mut reply).map_err(|e| (e, code))? {
+                    return Ok(reply);
+                }
+            }
+        }
+    }
+
     /// Runs one tool call; every failure becomes a tool result for the model,
     /// except a lost login (exit 3), which ends the run. A call the run
     /// already made (`repeat`: its step) is not run again.
@@ -800,9 +897,10 @@ impl Agent<'_> {
         let mut record = ToolCallRecord {
             step,
             service: spec.map(|s| s.service),
+            // A name the model invents is shown cut, with a marker.
             tool: spec
                 .map(|s| s.full_name())
-                .unwrap_or_else(|| call.name.clone()),
+                .unwrap_or_else(|| clip(&call.name, MAX_SHOWN_NAME)),
             arguments: parsed
                 .clone()
                 .unwrap_or_else(|_| Value::String(clip(&call.arguments, 2000))),
@@ -825,7 +923,7 @@ impl Agent<'_> {
             }
             (None, _, None) => {
                 let names: Vec<String> = self.offered.iter().map(|t| t.function_name()).collect();
-                let message = format!("unknown tool '{}'", call.name);
+                let message = format!("unknown tool '{}'", clip(&call.name, MAX_SHOWN_NAME));
                 let hint = format!("call one of: {}", names.join(", "));
                 record.error = Some(message.clone());
                 record.hint = Some(hint.clone());
@@ -907,17 +1005,29 @@ mod tests {
 
     #[test]
     fn stream_chunks_assemble_content_and_parallel_tool_calls() {
+        let l = ReplyLimits::default();
         let mut r = Reply::default();
-        assert_eq!(r.absorb(chunk(Some("Hel"), vec![])).as_deref(), Some("Hel"));
-        assert_eq!(r.absorb(chunk(Some("lo"), vec![])).as_deref(), Some("lo"));
-        r.absorb(chunk(None, vec![(1, Some("b"), Some("slack_unread"), "")]));
-        r.absorb(chunk(
-            None,
-            vec![(0, Some("a"), Some("github_activity"), "{\"re")],
-        ));
         assert_eq!(
-            r.absorb(chunk(None, vec![(0, None, None, "po\":\"x\"}")])),
-            None
+            r.absorb(chunk(Some("Hel"), vec![]), &l).unwrap().as_deref(),
+            Some("Hel")
+        );
+        assert_eq!(
+            r.absorb(chunk(Some("lo"), vec![]), &l).unwrap().as_deref(),
+            Some("lo")
+        );
+        r.absorb(
+            chunk(None, vec![(1, Some("b"), Some("slack_unread"), "")]),
+            &l,
+        )
+        .unwrap();
+        r.absorb(
+            chunk(None, vec![(0, Some("a"), Some("github_activity"), "{\"re")]),
+            &l,
+        )
+        .unwrap();
+        assert_eq!(
+            r.absorb(chunk(None, vec![(0, None, None, "po\":\"x\"}")]), &l),
+            Ok(None)
         );
         assert_eq!(r.content, "Hello");
         let calls: Vec<_> = r.calls.values().cloned().collect();
@@ -925,6 +1035,39 @@ mod tests {
         assert_eq!(calls[0].arguments, "{\"repo\":\"x\"}");
         assert_eq!(calls[0].id.as_deref(), Some("a"));
         assert_eq!(calls[1].name, "slack_unread");
+    }
+
+    #[test]
+    fn every_cap_is_checked_before_the_bytes_are_kept() {
+        let l = ReplyLimits {
+            answer_bytes: 10,
+            argument_bytes: 8,
+            name_bytes: 6,
+            tool_calls: 2,
+            ..ReplyLimits::default()
+        };
+        let mut r = Reply::default();
+        r.absorb(chunk(Some("0123456789"), vec![]), &l).unwrap();
+        assert_eq!(r.absorb(chunk(Some("x"), vec![]), &l), Err(Over::Answer));
+        assert_eq!(r.content.len(), 10);
+        let mut r = Reply::default();
+        r.absorb(chunk(None, vec![(0, None, Some("abc"), "1234")]), &l)
+            .unwrap();
+        assert_eq!(
+            r.absorb(chunk(None, vec![(0, None, None, "56789")]), &l),
+            Err(Over::Arguments)
+        );
+        assert_eq!(
+            r.absorb(chunk(None, vec![(0, None, Some("defg"), "")]), &l),
+            Err(Over::Name)
+        );
+        r.absorb(chunk(None, vec![(1, None, Some("x"), "")]), &l)
+            .unwrap();
+        assert_eq!(
+            r.absorb(chunk(None, vec![(2, None, Some("y"), "")]), &l),
+            Err(Over::ToolCalls)
+        );
+        assert_eq!(r.calls.len(), 2);
     }
 
     #[test]

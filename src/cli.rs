@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "devcontext",
     version,
     about = "Let an AI assistant read your GitHub, Google Calendar and Slack through Auth0 Token Vault, without ever holding your keys",
-    after_help = "Examples:\n  devcontext status\n  devcontext perms revoke slack\n  devcontext audit --since 24h --json | jq '.[].action'\n\nExit codes: 0 ok, 1 error, 2 usage, 3 login required, 4 not connected,\n5 upstream error, 6 network error, 7 blocked, 8 step limit reached."
+    after_help = "Examples:\n  devcontext status\n  devcontext perms revoke slack\n  devcontext audit --since 24h --json | jq '.[].action'\n\nExit codes: 0 ok, 1 error, 2 usage, 3 login required, 4 not connected,\n5 upstream error, 6 network error, 7 blocked, 8 step limit reached,\n9 a model reply over a bound (size, tool calls, deadline)."
 )]
 pub struct Cli {
     /// Print debug logs on stderr (secrets are never logged)
@@ -77,7 +77,7 @@ pub enum Command {
 
     /// Ask the assistant a question; it reads your services through the broker
     #[command(
-        after_help = "Examples:\n  devcontext ask \"Brief me for standup\"\n  devcontext ask \"Which pull requests wait for my review?\" --model qwen2.5-coder\n  devcontext ask \"What is on my calendar today?\" --json | jq -r .answer\n  devcontext ask --quiet \"Standup brief\" > brief.md   # cron-friendly\n\nBefore the question leaves this machine, ask checks that a model endpoint is set (exit 2),\nyou are logged in (3), and a service is connected (4) and not revoked (7).\nExit codes: 5 model error, 6 model unreachable, 8 step limit reached (raise --max-steps).\nThe model sees tool results only, never a token; every call is audited (devcontext audit --run RUN_ID)."
+        after_help = "Examples:\n  devcontext ask \"Brief me for standup\"\n  devcontext ask \"Which pull requests wait for my review?\" --model qwen2.5-coder\n  devcontext ask \"What is on my calendar today?\" --json | jq -r .answer\n  devcontext ask --quiet \"Standup brief\" > brief.md   # cron-friendly\n\nBefore the question leaves this machine, ask checks that a model endpoint is set (exit 2),\nyou are logged in (3), and a service is connected (4) and not revoked (7).\nExit codes: 5 model error, 6 model unreachable, 8 step limit reached (raise --max-steps),\n9 a reply over a bound (answer or argument size, tool calls, [model] timeout_secs).\nThe model sees tool results only, never a token; every call is audited (devcontext audit --run RUN_ID)."
     )]
     Ask(AskArgs),
 

@@ -145,6 +145,10 @@ pub struct ModelSection {
     pub max_tokens: Option<u32>,
     /// Offer the model the write tools in every `ask` (as `--write` does); default false.
     pub offer_writes: Option<bool>,
+    /// Seconds one model call may take in all (default 600).
+    pub timeout_secs: Option<u64>,
+    /// Tool calls one model reply may ask for (default 16).
+    pub max_tool_calls: Option<u32>,
 }
 
 /// Values given on the command line; they win over everything else.
@@ -169,6 +173,10 @@ pub struct Settings {
     pub model_max_tokens: Option<u32>,
     /// `[model] offer_writes`: `ask` offers the write tools without `--write`.
     pub model_offer_writes: bool,
+    /// Deadline of one model call, seconds (`[model] timeout_secs`).
+    pub model_timeout_secs: u64,
+    /// Tool calls per model reply (`[model] max_tool_calls`).
+    pub model_max_tool_calls: u32,
     pub credential_store: String,
     pub timeout_secs: u64,
     /// Audit export to an OpenTelemetry collector; `None`: off.
@@ -177,6 +185,39 @@ pub struct Settings {
 
 /// The longest request timeout accepted (a day); longer is a typo.
 pub const MAX_TIMEOUT_SECS: u64 = 86_400;
+/// The most tool calls per model reply that can be configured.
+pub const MAX_TOOL_CALLS: u32 = 256;
+
+/// A whole-number setting from `key` in the environment, else the file,
+/// else `default`; it must be from 1 to `max`.
+fn whole(
+    env: &Env,
+    key: &str,
+    file_key: &str,
+    from_file: Option<u64>,
+    default: u64,
+    max: u64,
+) -> Result<u64> {
+    let (value, source) = match env.get(key) {
+        Some(v) => (
+            v.parse::<u64>().map_err(|_| {
+                Error::usage(format!("{key} must be a whole number, not '{v}'")).with_hint(format!(
+                    "set it from 1 to {max} (default {default}), or unset it"
+                ))
+            })?,
+            key,
+        ),
+        None => (from_file.unwrap_or(default), file_key),
+    };
+    if !(1..=max).contains(&value) {
+        return Err(
+            Error::usage(format!("{source} must be from 1 to {max}, not {value}")).with_hint(
+                format!("set {key} or {file_key} to e.g. {default}, or unset it"),
+            ),
+        );
+    }
+    Ok(value)
+}
 
 pub const DEFAULT_GITHUB_API_URL: &str = "https://api.github.com";
 pub const DEFAULT_SLACK_API_URL: &str = "https://slack.com/api";
@@ -308,6 +349,22 @@ impl Settings {
             ))
             .with_hint("set DEVCONTEXT_TIMEOUT_SECS or timeout_secs in config.toml to e.g. 30"));
         }
+        let model_timeout_secs = whole(
+            env,
+            "DEVCONTEXT_MODEL_TIMEOUT_SECS",
+            "[model] timeout_secs",
+            m.timeout_secs,
+            crate::chat_stream::DEFAULT_DEADLINE_SECS,
+            MAX_TIMEOUT_SECS,
+        )?;
+        let model_max_tool_calls = whole(
+            env,
+            "DEVCONTEXT_MODEL_MAX_TOOL_CALLS",
+            "[model] max_tool_calls",
+            m.max_tool_calls.map(u64::from),
+            crate::chat_stream::DEFAULT_TOOL_CALLS as u64,
+            MAX_TOOL_CALLS as u64,
+        )? as u32;
         let credential_store = pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)
             .unwrap_or_else(|| "auto".into());
         if !["auto", "keyring", "file"].contains(&credential_store.as_str()) {
@@ -333,6 +390,8 @@ impl Settings {
             model_temperature,
             model_max_tokens,
             model_offer_writes: m.offer_writes.unwrap_or(false),
+            model_timeout_secs,
+            model_max_tool_calls,
             credential_store,
             timeout_secs,
             export: crate::export::Config::resolve(&file.export, env)?,
@@ -434,6 +493,32 @@ mod tests {
         assert_eq!(s.model_name.as_deref(), Some("flag-model"));
         assert_eq!(s.max_steps, 3);
         assert_eq!(s.github_api_url, DEFAULT_GITHUB_API_URL);
+        assert_eq!(s.model_timeout_secs, 600);
+        assert_eq!(s.model_max_tool_calls, 16);
+    }
+
+    #[test]
+    fn model_bounds_come_from_env_or_file_and_are_checked() {
+        let file = parse_file_config("[model]\ntimeout_secs = 90\nmax_tool_calls = 4\n").unwrap();
+        let s = Settings::resolve(file, &Env::default(), &Overrides::default()).unwrap();
+        assert_eq!((s.model_timeout_secs, s.model_max_tool_calls), (90, 4));
+        let env = Env::from_pairs([("DEVCONTEXT_MODEL_TIMEOUT_SECS", "5")]);
+        let s = Settings::resolve(FileConfig::default(), &env, &Overrides::default()).unwrap();
+        assert_eq!(s.model_timeout_secs, 5);
+        for (k, v) in [
+            ("DEVCONTEXT_MODEL_TIMEOUT_SECS", "0"),
+            ("DEVCONTEXT_MODEL_TIMEOUT_SECS", "soon"),
+            ("DEVCONTEXT_MODEL_MAX_TOOL_CALLS", "100000"),
+        ] {
+            let e = Settings::resolve(
+                FileConfig::default(),
+                &Env::from_pairs([(k, v)]),
+                &Overrides::default(),
+            )
+            .unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.message.contains(k), "{}", e.message);
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum ExitCode {
     Blocked,
     /// 8: `ask` reached `--max-steps` before the model answered.
     StepLimit,
+    /// 9: a model reply went over a bound (size, tool calls or its deadline).
+    ModelLimit,
 }
 
 impl ExitCode {
@@ -40,6 +42,7 @@ impl ExitCode {
             ExitCode::Network => 6,
             ExitCode::Blocked => 7,
             ExitCode::StepLimit => 8,
+            ExitCode::ModelLimit => 9,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Outbound HTTP rules shared by every client devcontext builds: HTTPS only
 //! (plain `http://` is allowed on loopback, where the emulator and local model
-//! servers live), a timeout on every request, and no redirects on token endpoints.
+//! servers live), no credentials inside a URL, a timeout on every request, no
+//! redirects on token endpoints, a byte cap on every body read, and path
+//! segments from outside data percent-encoded (never able to change the path).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -15,6 +17,17 @@ pub fn secure_url(text: &str, what: &str) -> Result<Url> {
         Error::usage(format!("{what} '{text}' is not a valid URL: {e}"))
             .with_hint("use a full URL such as https://example.com")
     })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // The URL is not echoed: its userinfo is a credential.
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(Error::usage(format!(
+            "{what} {shown} carries a user name or password (user:pass@); \
+             devcontext never sends credentials inside a URL"
+        ))
+        .with_hint("remove the user:pass@ part; API keys go in OPENAI_API_KEY, tenants log in with `devcontext login`"));
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -125,6 +138,80 @@ pub fn install_crypto() {
     });
 }
 
+/// Reads a response body, at most `max` bytes. `Ok(None)` when it is
+/// larger: the caller says what that means. Reading stops at the first byte
+/// over the cap, so an endless body costs `max` bytes of memory at most.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+    what: &str,
+) -> Result<Option<Vec<u8>>> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, what))?
+    {
+        if bytes.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
+/// The error for a body over its cap (exit 5).
+pub fn oversized(what: &str, max: usize) -> Error {
+    Error::upstream(format!(
+        "{what}: the answer is larger than {}; stopped reading it",
+        human_bytes(max)
+    ))
+    .with_hint("check the configured URL; a proxy or server in between may be misbehaving")
+}
+
+/// "64 KB", "8 MB".
+pub fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 && n.is_multiple_of(1024 * 1024) {
+        format!("{} MB", n / (1024 * 1024))
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// One path segment built from outside data (a GitHub login, a repository
+/// name, an account id), percent-encoded. A value that would change the
+/// path (empty, `.`, `..`, or holding `/` or `\`) is refused: URL parsers
+/// treat `%2e%2e` like `..`, so encoding alone is not enough.
+pub fn path_segment(value: &str) -> std::result::Result<String, String> {
+    let shown = crate::providers::truncate(value, 60);
+    if value.is_empty() {
+        return Err("an empty path segment".into());
+    }
+    if value == "." || value == ".." {
+        return Err(format!("the path segment '{shown}' would change the path"));
+    }
+    if value.contains(['/', '\\']) {
+        return Err(format!(
+            "the path segment '{}' holds a slash and would change the path",
+            crate::sanitize::line(&shown)
+        ));
+    }
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
 /// Turns a transport failure into a network error (exit 6) with a hint.
 pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
     let host = e
@@ -217,5 +304,33 @@ mod tests {
         let e = answer.unwrap_err();
         assert!(e.is_timeout(), "{e}");
         server.abort();
+    }
+
+    #[test]
+    fn userinfo_in_a_base_url_is_refused_without_echoing_it() {
+        for bad in [
+            "https://user:hunter2@api.example.com/v1",
+            "https://user@api.example.com",
+            "http://:hunter2@127.0.0.1:8080",
+        ] {
+            let e = secure_url(bad, "model base URL").unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.message.contains("user:pass@"), "{}", e.message);
+            assert!(!e.message.contains("hunter2"), "{}", e.message);
+        }
+        assert!(auth0_base("user:pw@t.us.auth0.com").is_err());
+    }
+
+    #[test]
+    fn path_segments_are_encoded_and_cannot_change_the_path() {
+        assert_eq!(path_segment("octocat").unwrap(), "octocat");
+        assert_eq!(path_segment("a b?c#d%").unwrap(), "a%20b%3Fc%23d%25");
+        assert_eq!(path_segment("dépôt").unwrap(), "d%C3%A9p%C3%B4t");
+        assert_eq!(path_segment("web.v2").unwrap(), "web.v2");
+        for bad in ["", ".", "..", "a/b", "../x", "a\\b"] {
+            assert!(path_segment(bad).is_err(), "{bad}");
+        }
+        assert_eq!(human_bytes(8 * 1024 * 1024), "8 MB");
+        assert_eq!(human_bytes(64 * 1024), "64 KB");
     }
 }

@@ -10,6 +10,7 @@ use crate::agent::{self, Agent, LocalFuture, Model, ModelSettings, ToolOutput, T
 use crate::app::App;
 use crate::approval::Policy;
 use crate::broker::Broker;
+use crate::chat_stream::ReplyLimits;
 use crate::cli::AskArgs;
 use crate::error::{Error, Result};
 use crate::output;
@@ -58,6 +59,11 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
         timeout: Duration::from_secs(app.settings.timeout_secs.max(120)),
         temperature: app.settings.model_temperature,
         max_tokens: app.settings.model_max_tokens,
+        limits: ReplyLimits {
+            deadline: Duration::from_secs(app.settings.model_timeout_secs),
+            tool_calls: app.settings.model_max_tool_calls as usize,
+            ..ReplyLimits::default()
+        },
     };
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
     let progress = Progress::new(app.ui, mode, !args.json);
