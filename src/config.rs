@@ -455,10 +455,11 @@ pub fn write_auth0(path: &Path, domain: &str, client_id: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, out)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    // It may hold a client secret: written 0600, through an exclusive temp file.
+    crate::files::write_atomic(path, out.as_bytes()).map_err(|e| {
+        Error::general(format!("cannot write {}: {e}", path.display()))
+            .with_hint("check that the folder is writable and the disk has space")
+    })
 }
 
 #[cfg(test)]

@@ -44,19 +44,21 @@ pub fn open(
     .map_err(|e| explain(path, "cannot open", &e))?;
     conn.busy_timeout(busy_timeout)
         .map_err(|e| explain(path, "cannot configure", &e))?;
+    // A schema newer than this binary knows is refused before anything is
+    // set or written, by readers and writers alike: an older binary cannot
+    // know what the newer rows mean (a rule it cannot read must not allow,
+    // an event it would append would break the newer chain).
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| explain(path, "cannot read", &e))?;
+    if version as usize > migrations.len() {
+        return Err(newer_schema(path, version, migrations.len()));
+    }
     if mode == Mode::ReadWrite {
         set_wal(&conn, busy_timeout).map_err(|e| explain(path, "cannot open", &e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| explain(path, "cannot configure", &e))?;
         migrate(&mut conn, migrations).map_err(|e| explain(path, "cannot migrate", &e))?;
-    } else {
-        // Reading an empty, never-migrated file is fine; reading a newer schema is not.
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| explain(path, "cannot read", &e))?;
-        if version as usize > migrations.len() {
-            return Err(newer_schema(path, version));
-        }
     }
     Ok(conn)
 }
@@ -188,18 +190,27 @@ fn low_on_space(path: &Path) -> bool {
         .is_some_and(|free| free < 256 * 1024)
 }
 
-fn newer_schema(path: &Path, version: i64) -> Error {
+fn newer_schema(path: &Path, version: i64, known: usize) -> Error {
     Error::general(format!(
-        "{} was written by a newer devcontext (schema {version})",
+        "{} was written by a newer devcontext (schema {version}; this one knows up to {known})",
         path.display()
     ))
-    .with_hint("upgrade devcontext")
+    .with_hint(
+        "upgrade devcontext to the version that wrote it; nothing was read from or written to it",
+    )
 }
 
-/// Creates a folder readable by its owner only (0700 on Unix).
+/// True for the error [`open`] gives for a store newer than this binary.
+pub fn is_newer_schema(e: &Error) -> bool {
+    e.message.contains("was written by a newer devcontext")
+}
+
+/// Creates a folder readable by its owner only (0700 on Unix). An existing
+/// folder that group or others may use is tightened to 0700 when the user
+/// owns it; when they cannot (another user's folder) it is refused.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
-        return Ok(());
+        return tighten(dir);
     }
     #[cfg(unix)]
     {
@@ -214,6 +225,39 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     {
         std::fs::create_dir_all(dir).map_err(|e| dir_error(dir, e))
     }
+}
+
+#[cfg(unix)]
+fn tighten(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir).map_err(|e| dir_error(dir, e))?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    // Only the owner (or root) may chmod: success means the user owns it.
+    match std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)) {
+        Ok(()) => {
+            tracing::info!(
+                "tightened {} from {mode:04o} to {:04o}",
+                dir.display(),
+                mode & 0o700
+            );
+            Ok(())
+        }
+        Err(e) => Err(Error::general(format!(
+            "folder {} is open to other users (mode {mode:04o}) and cannot be made private: {e}",
+            dir.display()
+        ))
+        .with_hint(
+            "use a folder you own (set DEVCONTEXT_HOME), or have its owner run chmod 700 on it",
+        )),
+    }
+}
+
+#[cfg(not(unix))]
+fn tighten(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn dir_error(dir: &Path, e: std::io::Error) -> Error {

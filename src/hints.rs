@@ -44,9 +44,7 @@ impl Hints {
         let write = || -> std::io::Result<()> {
             crate::db::create_private_dir(&self.dir).map_err(std::io::Error::other)?;
             let path = self.file(service);
-            let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-            std::fs::write(&tmp, serde_json::to_vec(hint)?)?;
-            std::fs::rename(&tmp, &path)
+            crate::files::write_atomic(&path, &serde_json::to_vec(hint)?)
         };
         if let Err(e) = write() {
             tracing::debug!("could not remember {} hints: {e}", service.as_str());

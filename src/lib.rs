@@ -19,6 +19,7 @@ pub mod db;
 pub mod doctor;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod hints;
 pub mod logging;
 pub mod mcp;

@@ -448,10 +448,16 @@ impl PermissionStore {
     }
 }
 
-/// Reads the rule for a check, failing closed on any store problem.
+/// Reads the rule for a check, failing closed on any store problem. A
+/// store written by a newer devcontext denies too, and says to upgrade:
+/// removing it would throw away rules this binary cannot read.
 pub fn check(path: &Path, service: Service, tool: &str, access: Access, now_ms: i64) -> Verdict {
     match PermissionStore::open_for_check(path) {
         Ok(store) => store.decide(service, tool, access, now_ms),
+        Err(e) if db::is_newer_schema(&e) => Verdict::deny(
+            format!("permission store unusable ({})", e.message),
+            e.hint.unwrap_or_else(|| "upgrade devcontext".into()),
+        ),
         Err(e) => Verdict::deny(
             format!("permission store unreadable ({})", e.message),
             format!(
@@ -885,6 +891,26 @@ mod tests {
             "{:?}",
             rules(&s)
         );
+    }
+
+    #[test]
+    fn a_newer_store_denies_and_is_left_as_it_was() {
+        let (dir, s) = store();
+        s.conn.pragma_update(None, "user_version", 99).unwrap();
+        s.conn.execute_batch("PRAGMA journal_mode=DELETE").unwrap();
+        drop(s);
+        let path = dir.path().join("p.db");
+        let before = std::fs::read(&path).unwrap();
+        let v = check(&path, Service::Slack, "unread", Access::Read, 0);
+        let Verdict::Deny { reason, hint } = &v else {
+            panic!("{v:?}")
+        };
+        assert!(reason.contains("newer devcontext"), "{reason}");
+        assert!(hint.contains("upgrade devcontext"), "{hint}");
+        let e = PermissionStore::open(&path).err().unwrap();
+        assert!(e.hint.unwrap().contains("upgrade devcontext"));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(!dir.path().join("p.db-wal").exists());
     }
 
     #[test]

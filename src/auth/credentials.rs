@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fs4::fs_std::FileExt;
@@ -205,6 +204,11 @@ impl CredentialStore {
 
     fn read_file(&self) -> Result<BTreeMap<String, String>> {
         let path = self.file_path();
+        if self.dir.is_dir() {
+            // Tightens a folder others may use (or refuses one it cannot).
+            create_private_dir(&self.dir)?;
+        }
+        check_private_file(&path)?;
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
@@ -243,22 +247,7 @@ impl CredentialStore {
         }
         let text = serde_json::to_string_pretty(&CredentialFile { secrets })
             .map_err(|e| Error::general(format!("cannot encode credentials: {e}")))?;
-        let tmp = self
-            .dir
-            .join(format!(".credentials.{}.tmp", std::process::id()));
-        let mut file = private_file(&tmp).map_err(|e| store_error(&tmp, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(|e| store_error(&tmp, e))?;
-        drop(file);
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            store_error(&path, e)
-        })?;
-        if let Ok(dir) = File::open(&self.dir) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
+        crate::files::write_atomic(&path, text.as_bytes()).map_err(|e| store_error(&path, e))
     }
 
     /// Removes temporary files of writers killed between writing and renaming
@@ -271,7 +260,10 @@ impl CredentialStore {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(".credentials.") && name.ends_with(".tmp") {
+            // Also the fixed-name temp files of older versions.
+            if crate::files::is_leftover_of(&name, "credentials.json")
+                || (name.starts_with(".credentials.") && name.ends_with(".tmp"))
+            {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -288,15 +280,40 @@ struct CredentialFile {
     secrets: BTreeMap<String, String>,
 }
 
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+/// Refuses a credential file that other users can read or write, the way
+/// ssh refuses such a key: its secrets may already be known to them.
+fn check_private_file(path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        use std::os::unix::fs::PermissionsExt;
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(store_error(path, e)),
+        };
+        if meta.file_type().is_symlink() || !meta.is_file() {
+            return Err(Error::general(format!(
+                "the credential file {} is not a regular file; refusing to use it",
+                path.display()
+            ))
+            .with_hint(format!(
+                "remove it (rm {}), then run `devcontext login` again",
+                path.display()
+            )));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::general(format!(
+                "the credential file {} is accessible by other users (mode {mode:04o}); refusing to use it",
+                path.display()
+            ))
+            .with_hint(format!(
+                "run `chmod 600 {}`; if others may have read it, run `devcontext logout` and `devcontext login` to replace its secrets",
+                path.display()
+            )));
+        }
     }
-    options.open(path)
+    Ok(())
 }
 
 /// Set + get + delete of a probe entry: the only reliable test of a keyring.

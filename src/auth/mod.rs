@@ -88,10 +88,10 @@ impl Session {
         crate::db::create_private_dir(&app.paths.state_dir)?;
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| Error::general(format!("cannot encode the session: {e}")))?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(())
+        crate::files::write_atomic(&path, text.as_bytes()).map_err(|e| {
+            Error::general(format!("cannot write {}: {e}", path.display()))
+                .with_hint("check that the state folder is writable and the disk has space")
+        })
     }
 
     pub fn remove(app: &App) -> Result<()> {
