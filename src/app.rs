@@ -39,7 +39,6 @@ impl App {
         Ok(Arc::new(AuditLog::open(
             &self.paths.audit_db(),
             RunContext::new(command),
-            self.clock,
         )?))
     }
 }

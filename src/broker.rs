@@ -632,7 +632,7 @@ impl ApiClient<'_> {
             if !retryable || attempt > limits.max_retries {
                 return Err(error);
             }
-            let wait = retry_wait(&headers, attempt, self.broker.clock.now().timestamp());
+            let wait = retry_wait(&headers, attempt, chrono::Utc::now().timestamp());
             if wait > limits.max_retry_wait {
                 return Err(Error::upstream(format!(
                     "{} is rate limiting; it asks to wait {} s",
@@ -804,14 +804,8 @@ mod tests {
     }
 
     fn broker(dir: &std::path::Path, policy: Policy) -> (Broker, Arc<CountingSource>) {
-        let audit = Arc::new(
-            AuditLog::open(
-                &dir.join("audit.db"),
-                RunContext::new("test"),
-                Clock::System,
-            )
-            .unwrap(),
-        );
+        let audit =
+            Arc::new(AuditLog::open(&dir.join("audit.db"), RunContext::new("test")).unwrap());
         let source = Arc::new(CountingSource(AtomicUsize::new(0)));
         let url = Url::parse("http://127.0.0.1:9").unwrap();
         let b = Broker::new(

@@ -2,6 +2,8 @@
 //!
 //! `DEVCONTEXT_NOW` (RFC 3339) pins "now" for one process; it exists for tests and
 //! for asking "what would be allowed at 18:00?". Leaving it unset uses the real clock.
+//! It changes permission decisions only: audit timestamps, the start of a
+//! grant, prune cut-offs and other records always use `Clock::System`.
 
 use chrono::{DateTime, Utc};
 

@@ -100,8 +100,16 @@ fn revoke_and_grant_round_trip_are_idempotent_and_audited() {
     assert_eq!(decisions, ["denied", "granted", "denied"]);
 }
 
+/// RFC 3339 for the real clock moved by `minutes`.
+fn real_plus(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[test]
 fn time_boxed_grant_lapses_by_itself() {
+    // A grant starts at the real time, whatever DEVCONTEXT_NOW says;
+    // DEVCONTEXT_NOW then asks what would be allowed at another time.
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let at = |t: &str, args: &[&str]| {
@@ -109,47 +117,47 @@ fn time_boxed_grant_lapses_by_itself() {
         c.env("DEVCONTEXT_NOW", t).args(args);
         c
     };
-    at(
-        "2026-11-28T09:00:00Z",
-        &["perms", "grant", "slack.post_message", "--for", "2h"],
-    )
-    .assert()
-    .success()
-    .stdout(predicate::str::contains("until 2026-11-28T11:00:00.000Z"));
-    at(
-        "2026-11-28T10:59:59Z",
-        &["perms", "check", "slack.post_message"],
-    )
-    .assert()
-    .success();
-    at(
-        "2026-11-28T11:00:00Z",
-        &["perms", "check", "slack.post_message"],
-    )
-    .assert()
-    .code(7)
-    .stderr(predicate::str::contains(
-        "lapsed at 2026-11-28T11:00:00.000Z",
-    ));
-
-    // a service revoked, then granted for 30 minutes, is blocked again afterwards
-    at("2026-11-28T09:00:00Z", &["perms", "revoke", "github"])
+    let grant = json(
+        h,
+        &[
+            "perms",
+            "grant",
+            "slack.post_message",
+            "--for",
+            "2h",
+            "--json",
+        ],
+    );
+    let until = chrono::DateTime::parse_from_rfc3339(grant["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let expected = chrono::Utc::now() + chrono::Duration::hours(2);
+    assert!((until - expected).num_seconds().abs() < 30, "{grant}");
+    at(&real_plus(119), &["perms", "check", "slack.post_message"])
         .assert()
         .success();
+    at(&real_plus(121), &["perms", "check", "slack.post_message"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("lapsed at"));
+
+    // a service revoked, then granted for 30 minutes, is blocked again afterwards
+    dc(h).args(["perms", "revoke", "github"]).assert().success();
+    // Granting "at" a pinned time long ago still starts the grant now.
     at(
-        "2026-11-28T09:00:00Z",
+        "2020-01-01T00:00:00Z",
         &["perms", "grant", "github", "--for", "30m"],
     )
     .assert()
     .success();
-    at("2026-11-28T09:29:00Z", &["perms", "check", "github"])
+    at(&real_plus(29), &["perms", "check", "github"])
         .assert()
         .success();
-    at("2026-11-28T09:31:00Z", &["perms", "check", "github"])
+    at(&real_plus(31), &["perms", "check", "github"])
         .assert()
         .code(7);
     let list: Value = serde_json::from_slice(
-        &at("2026-11-28T09:31:00Z", &["perms", "list", "--json"])
+        &at(&real_plus(31), &["perms", "list", "--json"])
             .output()
             .unwrap()
             .stdout,
@@ -162,6 +170,45 @@ fn time_boxed_grant_lapses_by_itself() {
             .unwrap()
             .starts_with("lapsed")
     );
+}
+
+#[test]
+fn devcontext_now_never_changes_what_the_records_say() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let before = chrono::Utc::now();
+    let pinned = |args: &[&str]| {
+        let mut c = dc(h);
+        c.env("DEVCONTEXT_NOW", "2020-01-01T00:00:00Z").args(args);
+        c
+    };
+    pinned(&["perms", "revoke", "slack"]).assert().success();
+    pinned(&["perms", "check", "github"]).assert().success();
+    let events = json(h, &["audit", "--json"]);
+    for e in events.as_array().unwrap() {
+        let t = chrono::DateTime::parse_from_rfc3339(e["time"].as_str().unwrap()).unwrap();
+        assert!(t >= before - chrono::Duration::seconds(5), "{e}");
+    }
+    // The rule's change time is the real one too.
+    let list = json(h, &["perms", "list", "--json"]);
+    let rule = &service(&list, "slack")["rules"][0];
+    let changed =
+        chrono::DateTime::parse_from_rfc3339(rule["changed_at"].as_str().unwrap()).unwrap();
+    assert!(changed >= before - chrono::Duration::seconds(5), "{rule}");
+    // A prune "at" a time years ahead removes nothing recorded a moment ago:
+    // its cut-off counts from the real clock.
+    pinned(&["audit", "prune", "--before", "1d"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 0 events"));
+    // --since counts back from the real clock as well.
+    let recent = json(h, &["audit", "--since", "1h", "--json"]);
+    assert_eq!(recent.as_array().unwrap().len(), 3);
+    let pinned_since = pinned(&["audit", "--since", "1h", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&pinned_since.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -259,37 +306,25 @@ fn unknown_state_in_the_store_denies() {
 fn audit_verify_catches_a_changed_row_and_prune_keeps_a_valid_chain() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let at = |t: &str, args: &[&str]| {
-        let mut c = dc(h);
-        c.env("DEVCONTEXT_NOW", t).args(args);
-        c
-    };
-    at("2026-08-01T00:00:00Z", &["perms", "revoke", "slack"])
-        .assert()
-        .success();
-    at("2026-08-02T00:00:00Z", &["perms", "grant", "slack"])
-        .assert()
-        .success();
-    at("2026-11-27T00:00:00Z", &["perms", "check", "github"])
-        .assert()
-        .success();
-    at("2026-11-28T00:00:00Z", &["perms", "check", "slack"])
-        .assert()
-        .success();
+    dc(h).args(["perms", "revoke", "slack"]).assert().success();
+    dc(h).args(["perms", "grant", "slack"]).assert().success();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    dc(h).args(["perms", "check", "github"]).assert().success();
+    dc(h).args(["perms", "check", "slack"]).assert().success();
     dc(h)
         .args(["audit", "verify"])
         .assert()
         .success()
         .stdout(predicate::str::contains("4 events verified"));
 
-    // prune everything older than 90 days: two events go, the chain still verifies
-    at(
-        "2026-11-28T12:00:00Z",
-        &["audit", "prune", "--before", "90d"],
-    )
-    .assert()
-    .success()
-    .stdout(predicate::str::contains("removed 2 events"));
+    // prune everything before the cut: two events go, the chain still verifies
+    dc(h)
+        .args(["audit", "prune", "--before", &cut])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 2 events"));
     dc(h)
         .args(["audit", "verify"])
         .assert()
@@ -452,12 +487,7 @@ fn concurrent_child_appender() {
         return; // only meaningful when spawned by the parent test
     };
     use devcontext::audit::{Action, AuditLog, Decision, NewEvent, RunContext};
-    let log = AuditLog::open(
-        Path::new(&db),
-        RunContext::new("concurrency"),
-        devcontext::clock::Clock::System,
-    )
-    .unwrap();
+    let log = AuditLog::open(Path::new(&db), RunContext::new("concurrency")).unwrap();
     for i in 0..n.parse::<u32>().unwrap() {
         log.append(
             NewEvent::new(Action::ApiCall, Decision::Granted)

@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::clock::{Clock, format_ms};
+use crate::clock::format_ms;
 use crate::db::{self, Mode};
 use crate::error::{Error, Result};
 use crate::redact::redact;
@@ -257,18 +257,20 @@ pub fn new_run_id() -> String {
 }
 
 /// A handle on the audit store for one run.
+///
+/// Event times always come from the real clock: `DEVCONTEXT_NOW` changes
+/// permission decisions, never what the record says happened when.
 pub struct AuditLog {
     conn: Mutex<Connection>,
     path: PathBuf,
     run: RunContext,
-    clock: Clock,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
 impl AuditLog {
     /// Opens (creating if needed) the store for appending and reading.
-    pub fn open(path: &Path, run: RunContext, clock: Clock) -> Result<AuditLog> {
+    pub fn open(path: &Path, run: RunContext) -> Result<AuditLog> {
         let conn =
             db::open(path, Mode::ReadWrite, BUSY_TIMEOUT, MIGRATIONS).map_err(|e| {
                 match e.hint {
@@ -282,12 +284,11 @@ impl AuditLog {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             run,
-            clock,
         })
     }
 
     /// Opens an existing store for reading only (queries and verification).
-    pub fn open_read_only(path: &Path, clock: Clock) -> Result<Option<AuditLog>> {
+    pub fn open_read_only(path: &Path) -> Result<Option<AuditLog>> {
         if !path.exists() {
             return Ok(None);
         }
@@ -296,7 +297,6 @@ impl AuditLog {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
             run: RunContext::new("audit"),
-            clock,
         }))
     }
 
@@ -341,7 +341,7 @@ impl AuditLog {
             let (event, value) = decide();
             let mut row = Row {
                 id: 0,
-                ts_ms: self.clock.now_ms(),
+                ts_ms: chrono::Utc::now().timestamp_millis(),
                 run_id: run.run_id.clone(),
                 command: run.command.clone(),
                 service: event.service,
@@ -520,12 +520,7 @@ mod tests {
     use super::*;
 
     fn store(dir: &Path) -> AuditLog {
-        AuditLog::open(
-            &dir.join("audit.db"),
-            RunContext::new("test"),
-            Clock::System,
-        )
-        .unwrap()
+        AuditLog::open(&dir.join("audit.db"), RunContext::new("test")).unwrap()
     }
 
     #[test]
@@ -544,7 +539,9 @@ mod tests {
         assert_eq!(report.checked, 10);
         assert!(report.first_bad.is_none());
         // prune everything before "now + 1 s": all ten go, the prune event stays and verifies
-        let removed = log.prune(Clock::System.now_ms() + 1000, None).unwrap();
+        let removed = log
+            .prune(chrono::Utc::now().timestamp_millis() + 1000, None)
+            .unwrap();
         assert_eq!(removed, 10);
         log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
             .unwrap();

@@ -285,10 +285,8 @@ async fn finish(
         store: store.kind,
         endpoints: client.endpoints.clone(),
         user,
-        logged_in_at: app
-            .clock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        // A record of what happened: the real clock, never DEVCONTEXT_NOW.
+        logged_in_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
     session.save(app)?;
     Ok(session)

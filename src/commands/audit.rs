@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::audit::{self, AuditLog, Event, Filter};
 use crate::cli::{AuditArgs, AuditCommand};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::export;
 use crate::output::{self, Cell, Color, Column, Table, write_error};
@@ -22,8 +23,9 @@ pub fn run(app: &App, args: AuditArgs) -> Result<()> {
     }
 }
 
-fn filter(app: &App, args: &AuditArgs) -> Result<Filter> {
-    let now = app.clock.now();
+fn filter(args: &AuditArgs) -> Result<Filter> {
+    // Audit times are real times, so "24h" counts back from the real clock.
+    let now = Clock::System.now();
     let time = |t: &Option<String>| -> Result<Option<i64>> {
         t.as_deref()
             .map(|t| timespec::parse_time(t, now).map(|t| t.timestamp_millis()))
@@ -63,11 +65,11 @@ fn filter(app: &App, args: &AuditArgs) -> Result<Filter> {
 }
 
 fn open(app: &App) -> Result<Option<AuditLog>> {
-    AuditLog::open_read_only(&app.paths.audit_db(), app.clock)
+    AuditLog::open_read_only(&app.paths.audit_db())
 }
 
 fn list(app: &App, args: &AuditArgs) -> Result<()> {
-    let filter = filter(app, args)?;
+    let filter = filter(args)?;
     let store = open(app)?;
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     if args.ndjson {
@@ -235,7 +237,8 @@ struct PruneReport {
 }
 
 fn prune(app: &App, before: &str, json: bool) -> Result<()> {
-    let cutoff = timespec::parse_time(before, app.clock.now())?;
+    // A prune cut-off is about real records: never DEVCONTEXT_NOW.
+    let cutoff = timespec::parse_time(before, Clock::System.now())?;
     let store = app.audit("audit prune")?;
     // With export on, events the collector has not acknowledged stay.
     let keep_after = match &app.settings.export {

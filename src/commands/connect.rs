@@ -30,7 +30,7 @@ fn remember(app: &App, accounts: &[ConnectedAccount]) -> Result<()> {
         })
         .collect();
     PermissionStore::open(&app.paths.permissions_db())?
-        .record_connections(&linked, app.clock.now_ms())
+        .record_connections(&linked, crate::clock::Clock::System.now_ms())
 }
 
 pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {

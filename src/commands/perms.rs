@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::audit::{Action, Decision, NewEvent};
 use crate::cli::PermsCommand;
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::output::{self, Cell, Color, Column, Table};
 use crate::perms::{self, Access, Change, Effect, PermissionStore, ServiceState, Verdict};
@@ -49,7 +50,9 @@ pub fn run(app: &App, cmd: PermsCommand) -> Result<()> {
             };
             let expires_at_ms = match duration {
                 Some(d) => {
-                    Some(app.clock.now_ms() + timespec::parse_duration(&d)?.num_milliseconds())
+                    // A grant starts now, really: DEVCONTEXT_NOW only asks
+                    // what would be allowed at another time.
+                    Some(Clock::System.now_ms() + timespec::parse_duration(&d)?.num_milliseconds())
                 }
                 None => None,
             };
@@ -168,23 +171,24 @@ fn change(app: &App, change: Change, json: bool) -> Result<()> {
     let mut store = PermissionStore::open(&app.paths.permissions_db())?;
     // Applied under the audit store's write lock: no decision can be recorded
     // between the new rule and its permission_change event (broker::gate).
-    let (_, outcome) = audit.append_with(|| match store.apply(&change, app.clock.now_ms()) {
-        Ok(outcome) => {
-            let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
-                .service(change.subject.service.as_str())
-                .reason(outcome.message.clone());
-            if change.subject.tool.is_some() {
-                event = event.tool(change.subject.key());
+    let (_, outcome) =
+        audit.append_with(|| match store.apply(&change, Clock::System.now_ms()) {
+            Ok(outcome) => {
+                let mut event = NewEvent::new(Action::PermissionChange, Decision::Granted)
+                    .service(change.subject.service.as_str())
+                    .reason(outcome.message.clone());
+                if change.subject.tool.is_some() {
+                    event = event.tool(change.subject.key());
+                }
+                (event, Ok(outcome))
             }
-            (event, Ok(outcome))
-        }
-        Err(e) => (
-            NewEvent::new(Action::PermissionChange, Decision::Error)
-                .service(change.subject.service.as_str())
-                .reason(format!("{}: {}", change.subject, e.message)),
-            Err(e),
-        ),
-    })?;
+            Err(e) => (
+                NewEvent::new(Action::PermissionChange, Decision::Error)
+                    .service(change.subject.service.as_str())
+                    .reason(format!("{}: {}", change.subject, e.message)),
+                Err(e),
+            ),
+        })?;
     let outcome = outcome?;
     if json {
         return output::print_json(&outcome);
