@@ -138,6 +138,10 @@ pub fn install_crypto() {
     });
 }
 
+/// The largest body read from Auth0 (token, discovery, userinfo, My
+/// Account): real answers are a few KB.
+pub const MAX_AUTH0_BODY: usize = 1024 * 1024;
+
 /// Reads a response body, at most `max` bytes. `Ok(None)` when it is
 /// larger: the caller says what that means. Reading stops at the first byte
 /// over the cap, so an endless body costs `max` bytes of memory at most.

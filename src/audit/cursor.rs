@@ -249,12 +249,7 @@ mod tests {
     use crate::clock::Clock;
 
     fn store(dir: &std::path::Path, n: usize) -> AuditLog {
-        let log = AuditLog::open(
-            &dir.join("audit.db"),
-            RunContext::new("test"),
-            Clock::System,
-        )
-        .unwrap();
+        let log = AuditLog::open(&dir.join("audit.db"), RunContext::new("test")).unwrap();
         for _ in 0..n {
             log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
                 .unwrap();

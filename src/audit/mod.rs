@@ -23,7 +23,7 @@ use crate::redact::redact;
 
 pub use chain::GENESIS;
 pub use cursor::{ExportState, MissingDelivered, PendingEvent};
-pub use query::{Filter, VerifyReport};
+pub use query::{Filter, MAX_SHOWN_REASON, VerifyReport};
 
 /// The schema version this devcontext writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -59,6 +59,25 @@ CREATE TABLE chain_anchor (
 "#,
     cursor::MIGRATION,
 ];
+
+/// The longest reason stored (bytes); longer text from outside (a provider's
+/// or the model's words) is cut with a visible marker before it is hashed.
+pub const MAX_REASON_BYTES: usize = 2048;
+/// The longest endpoint, service or tool name stored (bytes).
+pub const MAX_FIELD_BYTES: usize = 256;
+
+/// `text` cut to at most `max` bytes on a character boundary, with a
+/// marker saying how much was left out.
+pub fn cap_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (+{} bytes cut)", &text[..end], text.len() - end)
+}
 
 /// What kind of step an event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -344,12 +363,16 @@ impl AuditLog {
                 ts_ms: chrono::Utc::now().timestamp_millis(),
                 run_id: run.run_id.clone(),
                 command: run.command.clone(),
-                service: event.service,
-                tool: event.tool,
+                service: event.service.map(|s| cap_text(&s, MAX_FIELD_BYTES)),
+                tool: event.tool.map(|t| cap_text(&t, MAX_FIELD_BYTES)),
                 action: event.action.as_str().to_string(),
-                endpoint: event.endpoint.map(|e| redact(&e)),
+                endpoint: event
+                    .endpoint
+                    .map(|e| redact(&cap_text(&e, MAX_FIELD_BYTES))),
                 decision: event.decision.as_str().to_string(),
-                reason: event.reason.map(|r| redact(&r)),
+                reason: event
+                    .reason
+                    .map(|r| redact(&cap_text(&r, MAX_REASON_BYTES))),
                 http_status: event.http_status.map(i64::from),
                 duration_ms: event.duration_ms.map(|d| d as i64),
             };
@@ -548,6 +571,47 @@ mod tests {
         let report = log.verify().unwrap();
         assert_eq!(report.checked, 2);
         assert!(report.first_bad.is_none(), "{report:?}");
+    }
+
+    #[test]
+    fn long_text_is_capped_with_a_marker_at_storage_and_at_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path());
+        log.append(
+            NewEvent::new(Action::ApiCall, Decision::Error)
+                .tool("t".repeat(10_000))
+                .reason(format!("é{}", "x".repeat(100_000))),
+        )
+        .unwrap();
+        // A row written by someone else (an older binary, a hand edit).
+        log.conn
+            .lock()
+            .unwrap()
+            .execute(
+                "INSERT INTO events (id, ts_ms, run_id, command, action, decision, reason, prev_hash, hash) \
+                 VALUES (2, 0, 'r', 'c', 'api_call', 'error', ?1, 'p', 'h')",
+                [format!("ü{}", "y".repeat(3_000_000))],
+            )
+            .unwrap();
+        let mut seen = vec![];
+        log.query(&Filter::default(), |e| {
+            seen.push(e);
+            Ok(())
+        })
+        .unwrap();
+        let huge = seen[0].reason.as_deref().unwrap();
+        assert!(huge.len() < MAX_SHOWN_REASON + 64, "{}", huge.len());
+        assert!(huge.starts_with("üyyy"));
+        assert!(
+            huge.ends_with("bytes not shown)"),
+            "{}",
+            &huge[huge.len() - 40..]
+        );
+        let stored = seen[1].reason.as_deref().unwrap();
+        assert!(stored.len() <= MAX_REASON_BYTES + 40, "{}", stored.len());
+        assert!(stored.ends_with("bytes cut)"), "{stored}");
+        assert!(seen[1].tool.as_deref().unwrap().len() < MAX_FIELD_BYTES + 40);
+        assert_eq!(cap_text("héllo", 2), "h… (+5 bytes cut)");
     }
 
     #[test]

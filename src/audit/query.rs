@@ -1,6 +1,11 @@
 //! Reading the audit store: filtered queries streamed row by row (constant
 //! memory, so a million-event export needs no more than a page of them), and
-//! chain verification.
+//! chain verification. A query never loads a whole oversized reason (one
+//! written before reasons were capped, or by hand): it reads the first
+//! [`MAX_SHOWN_REASON`] bytes through SQLite's incremental blob I/O and
+//! marks the cut, so showing rows costs time in what is shown.
+
+use std::io::Read;
 
 use rusqlite::{Connection, ToSql};
 use serde::Serialize;
@@ -24,6 +29,47 @@ pub struct Filter {
 pub(super) const COLUMNS: &str = "id, ts_ms, run_id, command, service, tool, action, endpoint, decision, \
                        reason, http_status, duration_ms, prev_hash, hash";
 
+/// The longest reason a query returns (bytes), the marker aside.
+pub const MAX_SHOWN_REASON: usize = 4096;
+
+/// The columns of a listing: an oversized reason comes back NULL with its
+/// size; its start is then read on its own.
+fn listing_columns() -> String {
+    COLUMNS.replace(
+        "reason,",
+        &format!(
+            "CASE WHEN octet_length(reason) > {MAX_SHOWN_REASON} THEN NULL ELSE reason END, \
+             octet_length(reason),"
+        ),
+    )
+}
+
+/// The first [`MAX_SHOWN_REASON`] bytes of event `id`'s reason, cut on a
+/// character boundary, with a marker saying how much is not shown.
+fn reason_start(conn: &Connection, id: i64, total: i64) -> rusqlite::Result<String> {
+    let mut blob = conn.blob_open(rusqlite::MAIN_DB, "events", "reason", id, true)?;
+    let mut buf = vec![0u8; MAX_SHOWN_REASON];
+    let mut got = 0;
+    while got < buf.len() {
+        match blob.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(e)));
+            }
+        }
+    }
+    buf.truncate(got);
+    let text = match std::str::from_utf8(&buf) {
+        Ok(t) => t.to_string(),
+        Err(e) => String::from_utf8_lossy(&buf[..e.valid_up_to()]).into_owned(),
+    };
+    Ok(format!(
+        "{text}… (+{} bytes not shown)",
+        total.saturating_sub(text.len() as i64)
+    ))
+}
+
 pub(super) fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
     Ok((
         Row {
@@ -42,6 +88,29 @@ pub(super) fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, Stri
         },
         r.get(12)?,
         r.get(13)?,
+    ))
+}
+
+/// A row of [`listing_columns`]: the reason's size sits at 10, so the later
+/// columns are one further on.
+fn read_listing_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
+    Ok((
+        Row {
+            id: r.get(0)?,
+            ts_ms: r.get(1)?,
+            run_id: r.get(2)?,
+            command: r.get(3)?,
+            service: r.get(4)?,
+            tool: r.get(5)?,
+            action: r.get(6)?,
+            endpoint: r.get(7)?,
+            decision: r.get(8)?,
+            reason: r.get(9)?,
+            http_status: r.get(11)?,
+            duration_ms: r.get(12)?,
+        },
+        r.get(13)?,
+        r.get(14)?,
     ))
 }
 
@@ -89,12 +158,20 @@ pub(super) fn run(
         .map(|l| l.min(i64::MAX as u64) as i64)
         .unwrap_or(-1);
     values.push(&limit);
-    let sql = format!("SELECT {COLUMNS} FROM events{clause} ORDER BY id DESC LIMIT ?");
+    let sql = format!(
+        "SELECT {} FROM events{clause} ORDER BY id DESC LIMIT ?",
+        listing_columns()
+    );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(values.as_slice())?;
     let mut count = 0;
     while let Some(r) = rows.next()? {
-        let (row, prev, hash) = read_row(r)?;
+        let (mut row, prev, hash) = read_listing_row(r)?;
+        if row.reason.is_none()
+            && let Some(total) = r.get::<_, Option<i64>>(10)?
+        {
+            row.reason = Some(reason_start(conn, row.id, total)?);
+        }
         sink(row.into_event(prev, hash))?;
         count += 1;
     }

@@ -1,7 +1,11 @@
 //! The loopback redirect target for browser flows (login and connect): a
-//! one-shot HTTP listener on 127.0.0.1 that takes the first request to
-//! `/callback`, answers the browser with a short page, and hands back the
-//! query parameters. Also opens the browser ($BROWSER, else the platform opener).
+//! one-shot HTTP listener on 127.0.0.1 that waits for the request to
+//! `/callback` carrying this flow's `state`, answers the browser with a short
+//! page, and hands back the query parameters. Any other local process can
+//! reach the port: a request without the flow's `state`, or with another
+//! one, gets a plain 400 page and is ignored (the flow keeps waiting), so it
+//! can neither end the flow nor put its text on the terminal. Also opens the
+//! browser ($BROWSER, else the platform opener).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -49,9 +53,10 @@ impl Callback {
         .with_hint("free one of those ports, or set DEVCONTEXT_CALLBACK_PORT to a port registered in your Auth0 application"))
     }
 
-    /// Waits for the redirect and returns its query parameters.
-    pub async fn wait(self, timeout: Duration) -> Result<HashMap<String, String>> {
-        tokio::time::timeout(timeout, self.accept_callback())
+    /// Waits for the redirect that carries `state` and returns its query
+    /// parameters; requests without it are answered 400 and ignored.
+    pub async fn wait(self, timeout: Duration, state: &str) -> Result<HashMap<String, String>> {
+        tokio::time::timeout(timeout, self.accept_callback(state))
             .await
             .map_err(|_| {
                 Error::general(format!(
@@ -62,7 +67,7 @@ impl Callback {
             })?
     }
 
-    async fn accept_callback(self) -> Result<HashMap<String, String>> {
+    async fn accept_callback(self, state: &str) -> Result<HashMap<String, String>> {
         loop {
             let (mut socket, _) = self.listener.accept().await?;
             let mut buf = vec![0u8; 8192];
@@ -105,6 +110,17 @@ impl Callback {
                 url::form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
                     .into_owned()
                     .collect();
+            if !state_matches(params.get("state").map(String::as_str), state) {
+                tracing::debug!("ignored a callback request without this flow's state");
+                let body = "This request does not belong to the sign-in devcontext is waiting for.";
+                let response = format!(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+                continue;
+            }
             let ok = !params.contains_key("error");
             let body = if ok {
                 "<!doctype html><title>devcontext</title><p>Done. You can close this tab and return to the terminal.</p>"
@@ -120,6 +136,34 @@ impl Callback {
             return Ok(params);
         }
     }
+}
+
+/// Compares the received `state` with the flow's in constant time.
+fn state_matches(got: Option<&str>, expected: &str) -> bool {
+    let Some(got) = got else { return false };
+    if got.len() != expected.len() || expected.is_empty() {
+        return false;
+    }
+    got.bytes()
+        .zip(expected.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
+/// The text of a browser-flow error (`error` and `error_description` from
+/// the redirect) for the terminal: sanitised and cut to one short line.
+pub fn describe_error(params: &HashMap<String, String>) -> String {
+    let error = params.get("error").map(String::as_str).unwrap_or("");
+    let description = params
+        .get("error_description")
+        .map(String::as_str)
+        .unwrap_or("");
+    let text = if description.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error}: {description}")
+    };
+    crate::sanitize::line(&crate::providers::truncate(&text, 300)).into_owned()
 }
 
 /// Opens `url` in the user's browser: `$BROWSER URL` when set, else the
@@ -144,4 +188,35 @@ pub fn open_browser(url: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .spawn()
         .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_flows_state_matches() {
+        assert!(state_matches(Some("abc123"), "abc123"));
+        assert!(!state_matches(Some("abc124"), "abc123"));
+        assert!(!state_matches(Some("abc"), "abc123"));
+        assert!(!state_matches(None, "abc123"));
+        assert!(!state_matches(Some(""), ""));
+    }
+
+    #[test]
+    fn error_text_is_one_sanitised_short_line() {
+        let params: HashMap<String, String> = [
+            ("error".to_string(), "access_denied".to_string()),
+            (
+                "error_description".to_string(),
+                format!("no\x1b]0;pwned\x07\r\nerror: forged {}", "x".repeat(500)),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let text = describe_error(&params);
+        assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+        assert!(text.starts_with("access_denied: no"), "{text}");
+        assert!(text.chars().count() < 400, "{}", text.len());
+    }
 }

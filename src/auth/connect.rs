@@ -172,10 +172,10 @@ impl<'a> MyAccount<'a> {
             .await
             .map_err(|e| crate::net::transport_error(&e, "Auth0 My Account API"))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| crate::net::transport_error(&e, "Auth0 My Account API"))?;
+        let what = "Auth0 My Account API";
+        let bytes = crate::net::read_capped(response, crate::net::MAX_AUTH0_BODY, what)
+            .await?
+            .ok_or_else(|| crate::net::oversized(what, crate::net::MAX_AUTH0_BODY))?;
         read_answer(status, &bytes)
     }
 
@@ -204,9 +204,11 @@ impl<'a> MyAccount<'a> {
     pub async fn delete(&self, id: &str) -> Result<()> {
         if !id.starts_with("cac_") || !id[4..].chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(Error::upstream(format!(
-                "unexpected account id '{id}' from Auth0"
+                "unexpected account id '{}' from Auth0",
+                crate::sanitize::line(&crate::providers::truncate(id, 60))
             )));
         }
+        let id = crate::net::path_segment(id).map_err(Error::upstream)?;
         self.request(
             reqwest::Method::DELETE,
             &format!("accounts/{id}"),
@@ -261,12 +263,12 @@ impl<'a> MyAccount<'a> {
         let opened = !no_browser && open_browser(url.as_str());
         show_url(url.as_str(), opened);
         let redirect_uri = callback.redirect_uri.clone();
-        let params = callback.wait(wait).await?;
-        if let Some(error) = params.get("error") {
-            let description = params.get("error_description").cloned().unwrap_or_default();
+        let params = callback.wait(wait, state.secret()).await?;
+        if params.contains_key("error") {
             return Err(Error::general(format!(
-                "{} was not connected: {error}: {description}",
-                service.display_name()
+                "{} was not connected: {}",
+                service.display_name(),
+                super::callback::describe_error(&params)
             ))
             .with_hint(format!(
                 "run `devcontext connect {}` again",

@@ -84,14 +84,11 @@ pub async fn browser(
         url: url.as_str(),
         opened,
     });
-    let params = callback.wait(options.wait).await?;
-    if let Some(error) = params.get("error") {
+    let params = callback.wait(options.wait, state.secret()).await?;
+    if params.contains_key("error") {
         return Err(Error::general(format!(
-            "sign-in was not completed: {error}: {}",
-            params
-                .get("error_description")
-                .map(String::as_str)
-                .unwrap_or("")
+            "sign-in was not completed: {}",
+            super::callback::describe_error(&params)
         ))
         .with_hint("run `devcontext login` again"));
     }
@@ -311,10 +308,11 @@ async fn userinfo(client: &Auth0, access_token: &Secret) -> Result<User> {
             response.status()
         )));
     }
-    response
-        .json()
-        .await
-        .map_err(|e| Error::upstream(format!("userinfo unreadable: {e}")))
+    let what = "Auth0 userinfo";
+    let bytes = crate::net::read_capped(response, crate::net::MAX_AUTH0_BODY, what)
+        .await?
+        .ok_or_else(|| crate::net::oversized(what, crate::net::MAX_AUTH0_BODY))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::upstream(format!("userinfo unreadable: {e}")))
 }
 
 /// Maps a failed login grant (authorization code, device code) to a user error.

@@ -161,10 +161,10 @@ impl Auth0 {
             ))
             .with_hint("check DEVCONTEXT_AUTH0_DOMAIN (your tenant, e.g. you.us.auth0.com)"));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| net::transport_error(&e, "Auth0 discovery"))?;
+        let what = "Auth0 discovery";
+        let bytes = net::read_capped(response, net::MAX_AUTH0_BODY, what)
+            .await?
+            .ok_or_else(|| net::oversized(what, net::MAX_AUTH0_BODY))?;
         Endpoints::from_discovery(&bytes)
     }
 
@@ -211,10 +211,10 @@ impl Auth0 {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = response
-            .bytes()
+        let bytes = net::read_capped(response, net::MAX_AUTH0_BODY, "Auth0")
             .await
-            .map_err(|e| TokenFailure::Other(net::transport_error(&e, "Auth0")))?;
+            .map_err(TokenFailure::Other)?
+            .ok_or_else(|| TokenFailure::Other(net::oversized("Auth0", net::MAX_AUTH0_BODY)))?;
         read_token_answer(status, retry_after.as_deref(), &bytes)
     }
 }

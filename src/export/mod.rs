@@ -90,7 +90,8 @@ async fn ship(
         config,
         resource: otlp::resource(&identity(app, config)?),
         audit,
-        clock: app.clock,
+        // Delivery times and back-off are records: the real clock, never DEVCONTEXT_NOW.
+        clock: crate::clock::Clock::System,
         // No redirects: a redirect would carry the API-key headers elsewhere.
         client: if config.plain_http() {
             crate::net::plain_http_client(timeout)?
@@ -129,7 +130,7 @@ pub fn after_command(app: &App) {
         Ok(s) if s.pending == 0 => return,
         Ok(s)
             if s.retry_not_before_ms
-                .is_some_and(|t| t > app.clock.now_ms()) =>
+                .is_some_and(|t| t > crate::clock::Clock::System.now_ms()) =>
         {
             return;
         }
@@ -222,7 +223,7 @@ pub struct Status {
 
 pub fn status(app: &App) -> Result<Status> {
     let config = app.settings.export.as_ref();
-    let state = match AuditLog::open_read_only(&app.paths.audit_db(), app.clock)? {
+    let state = match AuditLog::open_read_only(&app.paths.audit_db())? {
         Some(store) => store.export_state()?,
         None => ExportState::default(),
     };

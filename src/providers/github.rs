@@ -448,6 +448,27 @@ fn repo_of(v: &Value) -> String {
         .join("/")
 }
 
+/// One path segment from outside data (a login from GitHub, a repository
+/// the model named), percent-encoded; one that would change the path
+/// (`..`, `/`, empty) is refused before any request.
+fn segment(value: &str, what: &str) -> Result<String> {
+    crate::net::path_segment(value).map_err(|why| {
+        Error::upstream(format!("{what}: {why}; refusing to build the request")).with_hint(
+            "`devcontext audit --decision error --limit 5` shows the call; report it if it repeats",
+        )
+    })
+}
+
+/// `/repos/OWNER/NAME` with both parts checked and encoded.
+fn repo_path(repo: &str) -> Result<String> {
+    let (owner, name) = repo.split_once('/').unwrap_or((repo, ""));
+    Ok(format!(
+        "/repos/{}/{}",
+        segment(owner, "repository owner")?,
+        segment(name, "repository name")?
+    ))
+}
+
 pub async fn activity(api: ApiClient<'_>, args: ActivityArgs) -> Result<ActivityList> {
     let me = api.get("/user", &[], &GitHubErrors).await?;
     let login = s(&me.body, "login");
@@ -459,7 +480,7 @@ pub async fn activity(api: ApiClient<'_>, args: ActivityArgs) -> Result<Activity
         Some(repo) => {
             let r = api
                 .get(
-                    &format!("/repos/{repo}/commits"),
+                    &format!("{}/commits", repo_path(repo)?),
                     &[("author", login.clone()), ("per_page", per_page)],
                     &GitHubErrors,
                 )
@@ -475,7 +496,7 @@ pub async fn activity(api: ApiClient<'_>, args: ActivityArgs) -> Result<Activity
         None => {
             let r = api
                 .get(
-                    &format!("/users/{login}/events"),
+                    &format!("/users/{}/events", segment(&login, "GitHub login")?),
                     &[("per_page", per_page)],
                     &GitHubErrors,
                 )
@@ -693,7 +714,9 @@ pub fn api_to_html(url: &str) -> String {
 }
 
 /// Plans `github.comment`: the repository and number the request uses are
-/// the target the person approves.
+/// the target the person approves. `repo` passed [`check_repo`] (letters,
+/// digits, `-`, `_`, `.`; never `.` or `..`), so its two parts are path
+/// segments that need no encoding and cannot change the path.
 pub fn plan_comment(args: &CommentArgs) -> WriteRequest {
     WriteRequest {
         target: format!("{}#{}", args.repo, args.number),
@@ -865,6 +888,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn paths_from_outside_data_are_encoded_or_refused() {
+        assert_eq!(repo_path("acme/web").unwrap(), "/repos/acme/web");
+        assert_eq!(segment("dana r", "login").unwrap(), "dana%20r");
+        for bad in ["..", "a/b", ""] {
+            let e = segment(bad, "GitHub login").unwrap_err();
+            assert_eq!(e.exit_code(), 5);
+        }
+        assert!(repo_path("acme/..").is_err());
+        assert!(repo_path("acme").is_err());
+    }
     use crate::providers::parse_args;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
