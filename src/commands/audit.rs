@@ -157,7 +157,8 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
             Cell::from(e.reason.clone().unwrap_or_default()),
         ]);
     }
-    let text = table.render(&app.ui.style(app.clock.now()));
+    // Audit times are real times: "5 min ago" counts from the real clock.
+    let text = table.render(&app.ui.style(Clock::System.now()));
     writeln!(out, "{text}").map_err(write_error)?;
     out.flush().map_err(write_error)?;
     if let Some(store) = &store {
