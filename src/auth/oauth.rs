@@ -254,10 +254,11 @@ pub fn read_token_answer<T: serde::de::DeserializeOwned>(
             format!("HTTP {status} without an OAuth error body"),
         ),
     };
+    // Both are Auth0's words, shown and audited: cut short, with a marker.
     Err(TokenFailure::OAuth(OAuthError {
         status: status.as_u16(),
-        error,
-        description: crate::redact::redact(&description),
+        error: crate::providers::truncate(&error, 100),
+        description: crate::redact::redact(&crate::providers::truncate(&description, 300)),
         retry_after: retry_after.and_then(|v| v.trim().parse().ok()),
     }))
 }
@@ -275,6 +276,26 @@ pub fn split_scopes(scope: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth0_error_strings_are_cut_short() {
+        let body = serde_json::json!({
+            "error": "e".repeat(5000),
+            "error_description": "d".repeat(100_000),
+        })
+        .to_string();
+        let Err(TokenFailure::OAuth(e)) = read_token_answer::<serde_json::Value>(
+            reqwest::StatusCode::FORBIDDEN,
+            None,
+            body.as_bytes(),
+        ) else {
+            panic!("not an OAuth error")
+        };
+        assert_eq!(e.error.chars().count(), 100);
+        assert!(e.error.ends_with('…'));
+        assert_eq!(e.description.chars().count(), 300);
+        assert!(e.description.ends_with('…'));
+    }
 
     #[test]
     fn scopes_split_on_spaces_and_commas() {
