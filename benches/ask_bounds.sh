@@ -7,8 +7,10 @@
 # /models) and stays under 100 MB peak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --release --bins
-bin=target/release
+# BENCH_PROFILE=debug measures the debug build instead (no release build needed).
+profile=${BENCH_PROFILE:-release}
+if [ "$profile" = release ]; then cargo build --quiet --release --bins; else cargo build --quiet --bins; fi
+bin=${CARGO_TARGET_DIR:-target}/$profile
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
 home=$(mktemp -d); envf=$(mktemp)
 $bin/devcontext-emulator --port 0 > "$envf" & pid=$!
@@ -20,6 +22,7 @@ E=$DEVCONTEXT_EMULATOR_URL
 post() { curl -s -X POST -H 'content-type: application/json' -d "$2" "$E$1" >/dev/null; }
 limit_mb=100
 fail=0
+echo "profile: $profile"
 printf '%-22s %5s %9s %10s  %s\n' case exit "time_s" "peak_MB" "stops with"
 run() {
   local name=$1

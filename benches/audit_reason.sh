@@ -6,8 +6,10 @@
 # shown (4 KB of that reason), not what is stored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --release --bin devcontext
-bin=target/release/devcontext
+profile=${BENCH_PROFILE:-release}
+if [ "$profile" = release ]; then cargo build --quiet --release --bin devcontext; else cargo build --quiet --bin devcontext; fi
+bin=${CARGO_TARGET_DIR:-target}/$profile/devcontext
+echo "profile: $profile"
 command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 1; }
 home=$(mktemp -d); trap 'rm -rf "$home"' EXIT
 export DEVCONTEXT_HOME=$home NO_COLOR=1

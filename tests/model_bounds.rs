@@ -55,7 +55,7 @@ fn failed_model_calls(env: &TestEnv) -> Vec<Value> {
 
 #[test]
 fn an_endless_answer_stops_at_the_answer_cap() {
-    let env = TestEnv::new();
+    let env = TestEnv::connected();
     script(&env, json!([{"endless": "content"}]));
     let (out, took) = ask(&env, &["hello"]);
     let line = stops_with(&out, "the model's answer passed 1048576 bytes");
@@ -109,7 +109,7 @@ fn endless_tool_calls_stop_at_the_configured_count() {
 fn the_tool_call_hint_fixes_what_it_was_given_for() {
     // Five calls in one reply against a cap of 3 stop the run; following
     // the hint (raise max_tool_calls) lets the same reply through.
-    let mut env = TestEnv::new();
+    let mut env = TestEnv::connected();
     let five: Vec<Value> = (0..5)
         .map(|i| json!({"name": format!("nope_{i}"), "arguments": "{}"}))
         .collect();
@@ -136,7 +136,7 @@ fn the_tool_call_hint_fixes_what_it_was_given_for() {
 
 #[test]
 fn an_endless_line_stops_at_the_event_cap() {
-    let env = TestEnv::new();
+    let env = TestEnv::connected();
     script(&env, json!([{"endless": "line"}]));
     let (out, _) = ask(&env, &["hello"]);
     stops_with(&out, "a stream event larger than 1048576 bytes");
@@ -144,7 +144,7 @@ fn an_endless_line_stops_at_the_event_cap() {
 
 #[test]
 fn a_slow_endless_reply_stops_at_the_deadline() {
-    let mut env = TestEnv::new();
+    let mut env = TestEnv::connected();
     env.set("DEVCONTEXT_MODEL_TIMEOUT_SECS", "2");
     script(&env, json!([{"endless": "slow"}]));
     let (out, took) = ask(&env, &["hello"]);
@@ -158,7 +158,7 @@ fn a_slow_endless_reply_stops_at_the_deadline() {
 
 #[test]
 fn a_bad_model_timeout_setting_is_refused() {
-    let mut env = TestEnv::new();
+    let mut env = TestEnv::connected();
     env.set("DEVCONTEXT_MODEL_TIMEOUT_SECS", "0");
     let (out, _) = ask(&env, &["hello"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -167,7 +167,7 @@ fn a_bad_model_timeout_setting_is_refused() {
 
 #[test]
 fn an_endless_models_body_stops_at_its_cap() {
-    let env = TestEnv::new();
+    let env = TestEnv::connected();
     env.fault(json!({
         "path_prefix": "/v1/models",
         "status": 200,

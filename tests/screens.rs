@@ -143,6 +143,14 @@ fn masked(env: &TestEnv, text: &str) -> String {
         (r"(T\d\d:\d\d):\d\d\.\d{3}Z", "$1:SS.mmmZ"),
         (r"\(\d+\.\d+ s\)", "(N s)"),
         (r"run [0-9a-f-]{8,}", "run RUN"),
+        // Records carry the real time, whatever DEVCONTEXT_NOW says (issue 14):
+        // audit times (table and piped) and the login time.
+        (r"(?m)^(\d+ +)\d\d:\d\d\b", "${1}HH:MM"),
+        (
+            r"(?m)^(\d+\t)\d{4}-\d\d-\d\dT\d\d:\d\d",
+            "${1}YYYY-MM-DDTHH:MM",
+        ),
+        (r"(?m) since [^\n]+$", " since [LOGIN TIME]"),
     ] {
         text = regex_replace(&text, pattern, with);
     }
@@ -188,9 +196,20 @@ fn shots_each(env: &TestEnv, name: &str, args: &[&str], before: impl Fn()) {
 #[test]
 fn every_human_output_as_a_screen() {
     let env = pinned_env();
+    let target = NOW.parse::<chrono::DateTime<chrono::Utc>>().unwrap() + chrono::Duration::hours(2);
+    let until_two_hours_after_now = format!("{}s", (target - chrono::Utc::now()).num_seconds());
     // Some history for the audit and the tool rules.
     for args in [
-        &["perms", "grant", "slack", "--write", "--for", "2h"][..],
+        // A grant starts at the real time (issue 14): this one ends two
+        // hours after the pinned NOW, as the snapshots show.
+        &[
+            "perms",
+            "grant",
+            "slack",
+            "--write",
+            "--for",
+            &until_two_hours_after_now,
+        ][..],
         &["perms", "revoke", "github.comment"],
         &["tool", "github", "review_requests"],
     ] {
