@@ -79,7 +79,7 @@ pub fn schema_status(path: &Path, current: usize) -> Result<Option<usize>> {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(|e| explain(path, "cannot read", &e))?;
     if version as usize > current {
-        return Err(newer_schema(path, version));
+        return Err(newer_schema(path, version, current));
     }
     Ok(Some(version as usize))
 }

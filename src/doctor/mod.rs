@@ -687,7 +687,7 @@ fn stores(app: &App, c: &mut Checks) {
             format!("{} has schema {v}, devcontext uses {}", audit_db.display(), crate::audit::SCHEMA_VERSION),
             "run `devcontext audit`, which updates it",
         ),
-        Ok(Some(v)) => match AuditLog::open_read_only(&audit_db, app.clock).and_then(|log| match log {
+        Ok(Some(v)) => match AuditLog::open_read_only(&audit_db).and_then(|log| match log {
             Some(log) => log.verify().map(Some),
             None => Ok(None),
         }) {
