@@ -16,7 +16,7 @@ export DEVCONTEXT_HOME=$home NO_COLOR=1
 for s in github slack calendar; do $bin perms check $s >/dev/null; done
 mb=${REASON_MB:-200}
 sqlite3 "$home/state/audit.db" "UPDATE events SET reason = replace(hex(zeroblob($mb * 524288)), '00', 'xx') WHERE id = 2;"
-echo "stored reason: $(sqlite3 "$home/state/audit.db" 'SELECT octet_length(reason) FROM events WHERE id = 2;') bytes"
+echo "stored reason: $(sqlite3 "$home/state/audit.db" 'SELECT length(reason) FROM events WHERE id = 2;') bytes"
 printf '%-28s %9s %10s %12s\n' case time_s peak_MB out_bytes
 for args in "audit --limit 3" "audit --limit 3 --json"; do
   t=$(mktemp)
