@@ -509,9 +509,20 @@ fn token_vault_retries_only_a_short_429_and_at_most_twice() {
     assert!(took < std::time::Duration::from_secs(30), "{took:?}");
     let (code, tries, _) = answer(403, "access_denied", "0");
     assert_eq!((code, tries), (Some(5), 1), "a refusal is not retried");
-    // Each run's exchange is audited once, with the endpoint it went to.
+    let (code, tries, _) = answer(401, "federated_connection_refresh_token_not_found", "0");
+    assert_eq!((code, tries), (Some(4), 1), "not connected: not retried");
+    // Each run's exchange is audited once, with the endpoint it went to: a
+    // service that is not connected is a denial, the other failures errors.
     let exchanges = env.audit("token_exchange");
-    assert_eq!(exchanges.len(), 3, "{exchanges:?}");
+    let decisions: Vec<&str> = exchanges
+        .iter()
+        .map(|e| e["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        ["denied", "error", "error", "error"],
+        "newest first"
+    );
     for e in &exchanges {
         assert_eq!(e["endpoint"], "POST /oauth/token", "{e}");
     }
