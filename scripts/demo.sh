@@ -8,9 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-echo "== building devcontext" >&2
-cargo build --quiet --bins
-PATH="$root/target/debug:$PATH"
+if [[ -n "${DEVCONTEXT_BIN_DIR:-}" ]]; then
+  # Already built: the tests pass the binaries they were built with.
+  PATH="$DEVCONTEXT_BIN_DIR:$PATH"
+else
+  echo "== building devcontext" >&2
+  cargo build --quiet --bins
+  PATH="$(realpath -m "${CARGO_TARGET_DIR:-target}")/debug:$PATH"
+fi
 
 pids=()
 # Every temporary file this script makes, removed on any exit (Ctrl-C too):

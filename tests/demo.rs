@@ -23,6 +23,14 @@ fn demo(tmp: &Path) -> Command {
     .env_clear()
     .env("PATH", std::env::var("PATH").unwrap_or_default())
     .env("TMPDIR", tmp)
+    // The binaries this test was built with: no build inside the test, whose
+    // feature set (no dev-dependencies) could differ and take minutes.
+    .env(
+        "DEVCONTEXT_BIN_DIR",
+        Path::new(env!("CARGO_BIN_EXE_devcontext"))
+            .parent()
+            .unwrap(),
+    )
     .env("TZ", "XST-1")
     .env("NO_COLOR", "1")
     .stdin(Stdio::null());
