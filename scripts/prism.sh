@@ -8,7 +8,7 @@
 #                              39412 (Slack), 39413 (Calendar), waits until each answers,
 #                              records their PIDs in .ci/run/prism/ and prints the env lines
 #   scripts/prism.sh stop      stops exactly the mocks `start` recorded
-# The test starts its own mocks (same ports) when none answer; `start` is for manual runs.
+# The test starts its own mocks on free ports (restarting one that exits); `start` is for manual runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

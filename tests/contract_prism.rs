@@ -19,11 +19,16 @@ use std::time::{Duration, Instant};
 use common::TestEnv;
 use serde_json::Value;
 
-const MOCKS: [(&str, u16, &str); 3] = [
-    ("github", 39411, "DEVCONTEXT_GITHUB_API_URL"),
-    ("slack", 39412, "DEVCONTEXT_SLACK_API_URL"),
-    ("calendar", 39413, "DEVCONTEXT_CALENDAR_API_URL"),
+/// The three mocks: spec name and the variable that points devcontext at it.
+const MOCKS: [(&str, &str); 3] = [
+    ("github", "DEVCONTEXT_GITHUB_API_URL"),
+    ("slack", "DEVCONTEXT_SLACK_API_URL"),
+    ("calendar", "DEVCONTEXT_CALENDAR_API_URL"),
 ];
+
+/// How long one mock may take to load its description and answer (the
+/// GitHub one is large; a loaded 2-core machine is slow).
+const START_WITHIN: Duration = Duration::from_secs(240);
 
 /// The mocks this test started, killed by PID on drop.
 struct Mocks(Vec<Child>);
@@ -41,7 +46,20 @@ fn answers(port: u16) -> bool {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
 }
 
-fn start_mocks() -> Mocks {
+/// A port nothing listens on now (the OS picks it), so parallel runs on one
+/// machine never meet each other's mocks.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Starts the mocks on free ports and waits until each answers. A mock that
+/// exits before answering is started once more on a new port; if it exits
+/// again the test fails with the end of its stderr. Returns the mocks and
+/// each one's port, in MOCKS order.
+fn start_mocks(log_dir: &std::path::Path) -> (Mocks, Vec<u16>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/cache/prism");
     let prism = dir.join("node_modules/@stoplight/prism-cli/dist/index.js");
     let specs = dir.join("specs");
@@ -51,33 +69,53 @@ fn start_mocks() -> Mocks {
          (or set DEVCONTEXT_SKIP_PRISM=1 to skip this test)",
         dir.display()
     );
-    let mut mocks = Mocks(Vec::new());
-    for (name, port, _) in MOCKS {
-        if answers(port) {
-            eprintln!("contract_prism: reusing the {name} mock already on port {port}");
-            continue;
-        }
+    let spawn = |name: &str, try_no: u32| -> (Child, u16, PathBuf) {
+        let port = free_port();
+        let log = log_dir.join(format!("prism-{name}-{try_no}.log"));
         let child = Command::new("node")
             .arg(&prism)
             .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(specs.join(format!("{name}.json")))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start node (Node 20 is required for Prism)");
+        (child, port, log)
+    };
+    let mut mocks = Mocks(Vec::new());
+    let mut waiting = Vec::new();
+    for (name, _) in MOCKS {
+        let (child, port, log) = spawn(name, 1);
         mocks.0.push(child);
+        waiting.push((name, port, log, 1, Instant::now()));
     }
-    let started = Instant::now();
-    for (name, port, _) in MOCKS {
+    let mut ports = Vec::new();
+    for (i, (name, mut port, mut log, mut tries, mut started)) in waiting.into_iter().enumerate() {
         while !answers(port) {
+            if let Some(status) = mocks.0[i].try_wait().unwrap() {
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: String = tail.lines().rev().take(15).collect::<Vec<_>>().join("\n");
+                assert!(
+                    tries < 2,
+                    "the {name} Prism mock exited twice ({status}); its stderr ends:\n{tail}"
+                );
+                eprintln!("contract_prism: the {name} mock exited ({status}); starting it again");
+                tries += 1;
+                let (child, p, l) = spawn(name, tries);
+                mocks.0[i] = child;
+                (port, log, started) = (p, l, Instant::now());
+                continue;
+            }
             assert!(
-                started.elapsed() < Duration::from_secs(180),
-                "the {name} Prism mock did not answer on port {port}"
+                started.elapsed() < START_WITHIN,
+                "the {name} Prism mock did not answer on port {port} within {}s",
+                START_WITHIN.as_secs()
             );
             std::thread::sleep(Duration::from_millis(300));
         }
+        ports.push(port);
     }
-    mocks
+    (mocks, ports)
 }
 
 /// Every tool with each of its flags (writes with --yes).
@@ -146,9 +184,11 @@ fn every_tool_sends_requests_the_official_descriptions_accept() {
         );
         return;
     }
-    let _mocks = start_mocks();
     let mut env = TestEnv::connected();
-    for (_, port, var) in MOCKS {
+    // Prism's own logs stay out of the test home (they may echo requests).
+    let logs = tempfile::tempdir().unwrap();
+    let (_mocks, ports) = start_mocks(logs.path());
+    for ((_, var), port) in MOCKS.iter().zip(ports) {
         env.set(var, &format!("http://127.0.0.1:{port}"));
     }
 
