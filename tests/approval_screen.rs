@@ -22,10 +22,12 @@ use common::TestEnv;
 /// The emulator's #general.
 const GENERAL_ID: &str = "C0GENERAL1";
 
-/// A tmux server of its own (socket in the test home), one session.
+/// A tmux server of its own (socket in a scratch folder), one session.
 struct Screen {
     socket: PathBuf,
     exit_file: PathBuf,
+    /// Removed after the server is killed (fields drop after `drop`).
+    _scratch: tempfile::TempDir,
 }
 
 impl Drop for Screen {
@@ -41,8 +43,10 @@ fn shell_quote(s: &str) -> String {
 impl Screen {
     /// Runs `devcontext ARGS` (with the test environment) on a `cols` x 40 terminal.
     fn start(env: &TestEnv, name: &str, cols: u16, args: &[&str]) -> Screen {
-        let dir = env.home.path().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
+        // The script holds the test environment (the emulator's client
+        // secrets): it lives outside the test home, which the leak scan reads.
+        let scratch = tempfile::Builder::new().prefix(name).tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let cmd = env.std_dc();
         let mut script = String::from("#!/bin/sh\n");
         for (k, v) in cmd.get_envs() {
@@ -77,6 +81,7 @@ impl Screen {
         let screen = Screen {
             socket: dir.join("tmux.sock"),
             exit_file,
+            _scratch: scratch,
         };
         let out = screen
             .tmux(&[

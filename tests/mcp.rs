@@ -33,7 +33,9 @@ fn python() -> Option<PathBuf> {
 }
 
 /// How the clients spawn the server and run other commands in the same home.
-fn spec(env: &TestEnv, server_args: &[&str]) -> PathBuf {
+/// The file holds the test environment (the emulator's client secrets), so it
+/// goes in `scratch`, outside the test home that the leak scan reads.
+fn spec(env: &TestEnv, scratch: &std::path::Path, server_args: &[&str]) -> PathBuf {
     let cmd = env.std_dc();
     let program = cmd.get_program().to_string_lossy().to_string();
     let base: Vec<String> = cmd
@@ -54,10 +56,7 @@ fn spec(env: &TestEnv, server_args: &[&str]) -> PathBuf {
     args.extend(server_args.iter().map(|s| s.to_string()));
     let mut devcontext = vec![program.clone()];
     devcontext.extend(base);
-    let path = env
-        .home
-        .path()
-        .join(format!("mcp-spec-{}.json", server_args.join("_")));
+    let path = scratch.join(format!("mcp-spec-{}.json", server_args.join("_")));
     let spec = json!({"command": program, "args": args, "env": vars, "devcontext": devcontext});
     std::fs::write(&path, spec.to_string()).unwrap();
     path
@@ -66,9 +65,10 @@ fn spec(env: &TestEnv, server_args: &[&str]) -> PathBuf {
 /// Runs one scenario of tests/mcp/client.py and returns what it saw.
 fn scenario(python: &PathBuf, env: &TestEnv, server_args: &[&str], name: &str) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py");
+    let scratch = tempfile::tempdir().unwrap();
     let out = common::captured(python)
         .arg(script)
-        .arg(spec(env, server_args))
+        .arg(spec(env, scratch.path(), server_args))
         .arg(name)
         .stdin(Stdio::null())
         .output()
@@ -571,6 +571,7 @@ fn the_mcp_inspector_cli_lists_and_calls_a_tool() {
     assert!(inspector.exists(), "{} is missing", inspector.display());
     let env = TestEnv::connected();
     let dc = env.std_dc();
+    let scratch = tempfile::tempdir().unwrap();
     let run = |extra: &[&str]| {
         let mut cmd = common::captured(&inspector);
         // The inspector gives the server only the variables passed with -e.
@@ -587,8 +588,10 @@ fn the_mcp_inspector_cli_lists_and_calls_a_tool() {
             .args(dc.get_args())
             .arg("mcp")
             .args(extra)
-            .env("MCP_CATALOG_PATH", env.home.path().join("inspector.json"))
-            .env("HOME", env.home.path())
+            // Whatever the inspector saves (it saw the -e values) stays out
+            // of the test home that the leak scan reads.
+            .env("MCP_CATALOG_PATH", scratch.path().join("inspector.json"))
+            .env("HOME", scratch.path())
             .stdin(Stdio::null());
         let out = cmd.output().unwrap();
         assert!(
