@@ -71,29 +71,17 @@ fn reason_start(conn: &Connection, id: i64, total: i64) -> rusqlite::Result<Stri
 }
 
 pub(super) fn read_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
-    Ok((
-        Row {
-            id: r.get(0)?,
-            ts_ms: r.get(1)?,
-            run_id: r.get(2)?,
-            command: r.get(3)?,
-            service: r.get(4)?,
-            tool: r.get(5)?,
-            action: r.get(6)?,
-            endpoint: r.get(7)?,
-            decision: r.get(8)?,
-            reason: r.get(9)?,
-            http_status: r.get(10)?,
-            duration_ms: r.get(11)?,
-        },
-        r.get(12)?,
-        r.get(13)?,
-    ))
+    read_row_shifted(r, 0)
 }
 
 /// A row of [`listing_columns`]: the reason's size sits at 10, so the later
 /// columns are one further on.
 fn read_listing_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)> {
+    read_row_shifted(r, 1)
+}
+
+/// An event row whose columns after `reason` (9) start `shift` places later.
+fn read_row_shifted(r: &rusqlite::Row, shift: usize) -> rusqlite::Result<(Row, String, String)> {
     Ok((
         Row {
             id: r.get(0)?,
@@ -106,11 +94,11 @@ fn read_listing_row(r: &rusqlite::Row) -> rusqlite::Result<(Row, String, String)
             endpoint: r.get(7)?,
             decision: r.get(8)?,
             reason: r.get(9)?,
-            http_status: r.get(11)?,
-            duration_ms: r.get(12)?,
+            http_status: r.get(10 + shift)?,
+            duration_ms: r.get(11 + shift)?,
         },
-        r.get(13)?,
-        r.get(14)?,
+        r.get(12 + shift)?,
+        r.get(13 + shift)?,
     ))
 }
 
