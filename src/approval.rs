@@ -316,6 +316,15 @@ fn clip_columns(text: &str, width: usize) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn chunks_fill_each_row_exactly_and_never_overflow_it() {
+        assert_eq!(chunk("abcdef", 3), ["abc", "def"]);
+        assert_eq!(chunk("abcd", 3), ["abc", "d"]);
+        // A wide character that would cross the edge starts the next row.
+        assert_eq!(chunk("aé", 2), ["a", "é"]);
+        assert_eq!(chunk("", 5), [""]);
+    }
+
     fn preview(text: &str) -> WritePreview {
         WritePreview {
             tool: "slack.post_message".into(),
