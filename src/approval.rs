@@ -325,6 +325,13 @@ mod tests {
         assert_eq!(chunk("", 5), [""]);
     }
 
+    #[test]
+    fn labels_are_clipped_to_their_columns() {
+        assert_eq!(clip_columns("channel", 4), "chan");
+        assert_eq!(clip_columns("aéb", 3), "aé");
+        assert_eq!(clip_columns("ab", 5), "ab");
+    }
+
     fn preview(text: &str) -> WritePreview {
         WritePreview {
             tool: "slack.post_message".into(),
