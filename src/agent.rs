@@ -281,8 +281,7 @@ async fn first_model(
             Ok(name)
         }
         Err((e, status)) => {
-            let mut ev = event.reason(e.message.clone());
-            ev.decision = Decision::Error;
+            let mut ev = event.failed(e.message.clone());
             if let Some(s) = status {
                 ev = ev.http_status(s);
             }
@@ -788,11 +787,10 @@ impl Agent<'_> {
                 Ok(reply)
             }
             Err((e, status)) => {
-                let mut ev = event.reason(format!(
+                let mut ev = event.failed(format!(
                     "model {}, step {step}: {}{offered}",
                     self.model.name, e.message
                 ));
-                ev.decision = Decision::Error;
                 if let Some(s) = status {
                     ev = ev.http_status(s);
                 }

@@ -588,9 +588,7 @@ impl ApiClient<'_> {
             let (status, headers, body) = match outcome {
                 Ok(parts) => parts,
                 Err(e) => {
-                    let mut ev = event.reason(e.message.clone());
-                    ev.decision = Decision::Error;
-                    self.broker.audit.append(ev)?;
+                    self.broker.audit.append(event.failed(e.message.clone()))?;
                     return Err(e);
                 }
             };
@@ -608,9 +606,9 @@ impl ApiClient<'_> {
                     body,
                 });
             };
-            let mut ev = event.reason(error.message.clone());
-            ev.decision = Decision::Error;
-            self.broker.audit.append(ev)?;
+            self.broker
+                .audit
+                .append(event.failed(error.message.clone()))?;
             let unauthorized = errors.is_unauthorized(status, &body);
             // 401: the token may have been revoked or expired early: one fresh exchange.
             if unauthorized && !refreshed {

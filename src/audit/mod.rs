@@ -232,6 +232,13 @@ impl NewEvent {
         self.duration_ms = Some(d.as_millis() as u64);
         self
     }
+
+    /// The same event recording a failure: decision `error`, with `reason` as
+    /// its reason (the one way every caller records an error outcome).
+    pub fn failed(mut self, reason: impl Into<String>) -> Self {
+        self.decision = Decision::Error;
+        self.reason(reason)
+    }
 }
 
 /// A stored event, as shown by `devcontext audit` (field names are stable: README).

@@ -82,9 +82,7 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
     let (plan, account, all) = match result {
         Ok(r) => r,
         Err(e) => {
-            let mut ev = event.reason(e.message.clone());
-            ev.decision = Decision::Error;
-            audit.append(ev)?;
+            audit.append(event.failed(e.message.clone()))?;
             return Err(e);
         }
     };
