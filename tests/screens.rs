@@ -18,8 +18,11 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::json;
 
 /// The moment every screen is taken at (30 s past the minute, so the few
-/// seconds a run takes never move a minute shown).
-const NOW: &str = "2026-12-01T09:00:30Z";
+/// seconds a run takes never move a minute shown). It lies in the future: a
+/// grant starts at the real time (issue 14), so the grant the screens show,
+/// ending two hours after this moment, can only be given while this moment is
+/// still ahead (a grant lasts at most ten years). A Tuesday, like the first one.
+const NOW: &str = "2035-11-27T09:00:30Z";
 
 /// Logged in and connected, with both clocks at [`NOW`].
 fn pinned_env() -> TestEnv {
