@@ -78,7 +78,11 @@ impl Env {
     pub fn from_process() -> Env {
         Env(std::env::vars()
             .filter(|(k, _)| {
-                k.starts_with("DEVCONTEXT_") || k.starts_with("OPENAI_") || k.starts_with("OTEL_")
+                k.starts_with("DEVCONTEXT_")
+                    || k.starts_with("OPENAI_")
+                    || k.starts_with("OTEL_")
+                    // The local time zone's name, for the model's prompt.
+                    || k == "TZ"
             })
             .collect())
     }
@@ -354,7 +358,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_TIMEOUT_SECS",
             "[model] timeout_secs",
             m.timeout_secs,
-            crate::chat_stream::DEFAULT_DEADLINE_SECS,
+            crate::agent::limits::DEFAULT_DEADLINE_SECS,
             MAX_TIMEOUT_SECS,
         )?;
         let model_max_tool_calls = whole(
@@ -362,7 +366,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_MAX_TOOL_CALLS",
             "[model] max_tool_calls",
             m.max_tool_calls.map(u64::from),
-            crate::chat_stream::DEFAULT_TOOL_CALLS as u64,
+            crate::agent::limits::DEFAULT_TOOL_CALLS as u64,
             MAX_TOOL_CALLS as u64,
         )? as u32;
         let credential_store = pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)

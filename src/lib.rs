@@ -10,7 +10,6 @@ pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod broker;
-pub mod chat_stream;
 pub mod cli;
 pub mod clock;
 pub mod commands;

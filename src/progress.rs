@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::agent::{Observer, ToolCallRecord};
+use crate::agent::{CallDecision, Observer, ToolCallRecord};
 use crate::output::{Color, Ui};
 use crate::sanitize;
 use crate::service::Service;
@@ -57,13 +57,13 @@ pub fn service_color(service: Option<Service>) -> Color {
 /// "not connected", "error: ...".
 pub fn outcome(call: &ToolCallRecord) -> String {
     let error = call.error.as_deref().unwrap_or("failed");
-    match call.decision.as_str() {
-        "granted" => call.summary.clone().unwrap_or_else(|| "done".into()),
-        "denied" if error.starts_with("blocked") => error.to_string(),
-        "denied" => format!("blocked: {error}"),
-        "not_connected" => "not connected".into(),
-        "repeated" => format!("skipped: {error}"),
-        _ => format!("error: {error}"),
+    match call.decision {
+        CallDecision::Granted => call.summary.clone().unwrap_or_else(|| "done".into()),
+        CallDecision::Denied if error.starts_with("blocked") => error.to_string(),
+        CallDecision::Denied => format!("blocked: {error}"),
+        CallDecision::NotConnected => "not connected".into(),
+        CallDecision::Repeated => format!("skipped: {error}"),
+        CallDecision::Error => format!("error: {error}"),
     }
 }
 
@@ -79,7 +79,7 @@ pub fn plain_line(call: &ToolCallRecord) -> String {
 
 /// The final line of a spinner: `✓ github.review_requests  3 pull requests, 210 ms`.
 pub fn final_line(ui: &Ui, call: &ToolCallRecord) -> String {
-    let ok = call.decision == "granted";
+    let ok = call.decision == CallDecision::Granted;
     let mark = if ok {
         ui.paint("✓", Color::Green)
     } else {
@@ -237,13 +237,17 @@ impl Observer for Progress {
 mod tests {
     use super::*;
 
-    fn record(decision: &str, error: Option<&str>, summary: Option<&str>) -> ToolCallRecord {
+    fn record(
+        decision: CallDecision,
+        error: Option<&str>,
+        summary: Option<&str>,
+    ) -> ToolCallRecord {
         ToolCallRecord {
             step: 1,
             service: Some(Service::Slack),
             tool: "slack.unread".into(),
             arguments: serde_json::json!({}),
-            decision: decision.into(),
+            decision,
             duration_ms: 210,
             error: error.map(str::to_string),
             hint: None,
@@ -261,27 +265,31 @@ mod tests {
             utc: true,
             width: 80,
         };
-        let ok = record("granted", None, Some("4 messages"));
+        let ok = record(CallDecision::Granted, None, Some("4 messages"));
         assert_eq!(plain_line(&ok), "slack.unread: 4 messages (210 ms)");
         assert_eq!(final_line(&ui, &ok), "✓ slack.unread  4 messages, 210 ms");
-        let denied = record("denied", Some("slack is revoked"), None);
+        let denied = record(CallDecision::Denied, Some("slack is revoked"), None);
         assert_eq!(
             final_line(&ui, &denied),
             "✗ slack.unread  blocked: slack is revoked, 210 ms"
         );
         assert_eq!(
-            outcome(&record("denied", Some("blocked: slack is revoked"), None)),
+            outcome(&record(
+                CallDecision::Denied,
+                Some("blocked: slack is revoked"),
+                None
+            )),
             "blocked: slack is revoked"
         );
         assert_eq!(
-            outcome(&record("not_connected", Some("x"), None)),
+            outcome(&record(CallDecision::NotConnected, Some("x"), None)),
             "not connected"
         );
         let coloured = Ui { color: true, ..ui };
         assert!(final_line(&coloured, &ok).contains("\x1b[35mslack.unread"));
 
         // Untrusted names and outcomes: made visible, our colour still added.
-        let mut hostile = record("error", Some("boom\x1b]0;t\x07\r\n"), None);
+        let mut hostile = record(CallDecision::Error, Some("boom\x1b]0;t\x07\r\n"), None);
         hostile.tool = "x\x1b[2Jy\u{202E}".into();
         assert_eq!(
             plain_line(&hostile),
