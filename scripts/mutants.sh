@@ -17,7 +17,8 @@
 #                src/auth/login.rs and src/auth/connect.rs
 #   credentials  src/auth/credentials.rs, file modes and the file store
 #   audit        src/audit/{chain,query,mod}.rs: the chain, append, verify, prune
-#   perms        src/perms.rs: the store's rules and the check (not `perms list`'s text)
+#   perms        src/perms/{subject,store,verdict,change}.rs: the store's rules and
+#                the check (not `perms list`'s text)
 #   broker       src/broker.rs, the gate and the token cache
 #
 # Each area runs in two passes. Pass 1 runs the suites that exercise the area
@@ -92,7 +93,7 @@ area() {
       res=('(hash|verify|AuditLog::(append|append_with|prune)|last_link|anchor|read_row|new_run_id)\b')
       suites+=(--test invariants --test core_cli --test crash_safety --test concurrency) ;;
     perms)
-      files=(src/perms.rs)
+      files=(src/perms/subject.rs src/perms/store.rs src/perms/verdict.rs src/perms/change.rs)
       res=('(PermissionStore::(decide|decide_inner|rule|set|apply|reset|open_for_check)|judge|check|read_rule|unknown_state|Rule::(effect|lapsed)|Access::(parse|as_str)|Verdict::(deny|is_allowed|reason)|Subject::key|<impl From<&Verdict> for Error>)\b')
       suites+=(--test invariants --test core_cli --test tools_emulator --test concurrency) ;;
     broker)

@@ -358,7 +358,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_TIMEOUT_SECS",
             "[model] timeout_secs",
             m.timeout_secs,
-            crate::agent::limits::DEFAULT_DEADLINE_SECS,
+            crate::agent::DEFAULT_DEADLINE_SECS,
             MAX_TIMEOUT_SECS,
         )?;
         let model_max_tool_calls = whole(
@@ -366,7 +366,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_MAX_TOOL_CALLS",
             "[model] max_tool_calls",
             m.max_tool_calls.map(u64::from),
-            crate::agent::limits::DEFAULT_TOOL_CALLS as u64,
+            crate::agent::DEFAULT_TOOL_CALLS as u64,
             MAX_TOOL_CALLS as u64,
         )? as u32;
         let credential_store = pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)

@@ -1,7 +1,7 @@
 //! The bounds of one model reply. A model endpoint is outside input: it can
 //! stream forever, send one endless line, endless tool-call arguments or
 //! thousands of tool calls. The caps are checked while the reply streams
-//! ([`super::sse`], [`super::stream`]), so `ask` stops at the first byte over
+//! (`sse.rs`, `stream.rs`), so `ask` stops at the first byte over
 //! a limit, with one line (exit 9) saying which limit and which setting.
 //!
 //! The endpoint side is tested through the binary against the emulator's

@@ -10,30 +10,34 @@
 //! the broker, out of the model's reach. The loop ends when the model answers
 //! without tool calls, or with exit 8 after `max_steps` requests.
 //!
-//! The rooms: [`model`] (the endpoint: HTTP, retries, audit, its errors),
-//! [`prompt`] (the system prompt), [`stream`] (one reply assembled from its
-//! chunks), [`sse`] and [`limits`] (the reply read within bounds), [`calls`]
-//! (the tools offered and one tool call run), [`report`] (what `--json`
-//! prints) and [`run`] (the loop).
+//! The rooms: `model.rs` (the endpoint: HTTP, retries, audit, its errors),
+//! `prompt.rs` (the system prompt), `stream.rs` (one reply assembled from its
+//! chunks), `sse.rs` and `limits.rs` (the reply read within bounds), `calls.rs`
+//! (the tools offered and one tool call run), `report.rs` (what `--json`
+//! prints) and `run.rs` (the loop).
 //!
 //! This module never prints: progress and the streamed answer go to an
 //! [`Observer`] that the command supplies.
 
-pub mod calls;
-pub mod limits;
-pub mod model;
-pub mod prompt;
-pub mod report;
-pub mod run;
-pub mod sse;
-pub mod stream;
+mod calls;
+mod limits;
+mod model;
+mod prompt;
+mod report;
+mod run;
+mod sse;
+mod stream;
 
 pub use calls::{MAX_ARGUMENT_BYTES, decision_for, offered_tools, parse_arguments, tool_specs};
-pub use limits::{Over, ReplyLimits};
+pub use limits::{
+    DEFAULT_ANSWER_BYTES, DEFAULT_DEADLINE_SECS, DEFAULT_TOOL_CALLS, MAX_ERROR_BODY,
+    MAX_MODELS_BODY, Over, ReplyLimits,
+};
 pub use model::{CHAT_ENDPOINT, Model, ModelSettings};
 pub use prompt::{system_prompt, time_zone};
 pub use report::{CallDecision, ErrorReport, RunReport, ToolCallRecord, Usage};
 pub use run::Agent;
+pub use sse::{SseEvent, SseSplitter};
 
 /// Receives progress while the loop works. All methods default to nothing.
 pub trait Observer {
