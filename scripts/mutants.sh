@@ -16,7 +16,7 @@
 #   callback     src/auth/callback.rs, and the state and issuer checks in
 #                src/auth/login.rs and src/auth/connect.rs
 #   credentials  src/auth/credentials.rs, file modes and the file store
-#   audit        src/audit/{chain,query,mod}.rs: the chain, append, verify, prune
+#   audit        src/audit/{chain,query,store}.rs: the chain, append, verify, prune
 #   perms        src/perms/{subject,store,verdict,change}.rs: the store's rules and
 #                the check (not `perms list`'s text)
 #   broker       src/broker.rs, the gate and the token cache
@@ -89,7 +89,7 @@ area() {
       res=('(CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)\b|private_file|<impl std::fmt::Debug for Secret>)')
       suites+=(--test auth_flows --test crash_safety --test leak_scan --test bad_input) ;;
     audit)
-      files=(src/audit/chain.rs src/audit/query.rs src/audit/mod.rs)
+      files=(src/audit/chain.rs src/audit/query.rs src/audit/store.rs)
       res=('(hash|verify|AuditLog::(append|append_with|prune)|last_link|anchor|read_row|new_run_id)\b')
       suites+=(--test invariants --test core_cli --test crash_safety --test concurrency) ;;
     perms)

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Row;
+use super::event::Row;
 
 /// The `prev_hash` of the very first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -11,8 +11,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::event::Event;
 use super::query::{COLUMNS, read_row};
-use super::{AuditLog, Event, anchor};
+use super::store::{AuditLog, anchor};
 use crate::clock::format_ms;
 use crate::db;
 use crate::error::Result;

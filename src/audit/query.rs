@@ -10,7 +10,9 @@ use std::io::Read;
 use rusqlite::{Connection, ToSql};
 use serde::Serialize;
 
-use super::{Event, Row, anchor, chain};
+use super::chain;
+use super::event::{Event, Row};
+use super::store::anchor;
 use crate::error::Result;
 
 /// What `devcontext audit` selects. `None` fields do not filter.
