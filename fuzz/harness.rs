@@ -13,7 +13,7 @@ use devcontext::approval::{self, WritePreview};
 use devcontext::auth::connect::{self, AccountsPage};
 use devcontext::auth::login::{self, DeviceCode};
 use devcontext::auth::oauth::{Endpoints, TokenFailure, TokenResponse, read_token_answer};
-use devcontext::broker::{ProviderErrors, read_body, retry_wait};
+use devcontext::broker::{ProviderHooks, read_body, retry_wait};
 use devcontext::clock::Clock;
 use devcontext::config::{self, Env, Overrides, Settings};
 use devcontext::error::Error;
@@ -337,10 +337,10 @@ pub fn provider_responses(data: &[u8]) {
         }
     };
     let headers = &a.headers;
-    let providers: [&dyn ProviderErrors; 3] = [
-        &github::GitHubErrors,
-        &calendar::GoogleErrors,
-        &slack::SlackErrors,
+    let providers: [&dyn ProviderHooks; 3] = [
+        &github::GitHubHooks,
+        &calendar::CalendarHooks,
+        &slack::SlackHooks,
     ];
     for errors in providers {
         if let Some(e) = errors

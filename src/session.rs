@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::approval::Approver;
 use crate::audit::AuditLog;
-use crate::broker::{Broker, Endpoints, Limits};
+use crate::broker::{Broker, BrokerSettings, Endpoints, Limits};
 use crate::error::{Error, ExitCode, Result};
 use crate::hints::Hints;
 use crate::net;
@@ -33,17 +33,18 @@ pub fn open_broker_with(
         slack: net::secure_url(&s.slack_api_url, "Slack API URL")?,
     };
     let http = net::client(crate::auth::timeout(app), true)?;
-    Ok(Broker::new(
+    Ok(Broker::new(BrokerSettings {
         audit,
-        app.paths.permissions_db(),
-        app.clock,
-        Arc::new(Vault::new(app)?),
+        permissions: app.paths.permissions_db(),
+        clock: app.clock,
+        source: Arc::new(Vault::new(app)?),
         approver,
         http,
         endpoints,
-        Limits::default(),
-    )
-    .with_hints(Hints::new(&app.paths.hints_dir())))
+        hooks: crate::providers::hooks,
+        limits: Limits::default(),
+        hints: Some(Hints::new(&app.paths.hints_dir())),
+    }))
 }
 
 /// What `ask` checks on this machine before its question leaves it: a model

@@ -3,8 +3,12 @@
 //! result type, and the calls that fill it. Providers never see the Auth0
 //! session or a token: they get an [`ApiClient`](crate::broker::ApiClient)
 //! from the broker, which attaches the token, retries, bounds bodies and
-//! audits every request. Each provider also says how to read its failures
-//! ([`ProviderErrors`](crate::broker::ProviderErrors)).
+//! audits every request. Each provider also says what it does differently
+//! on the wire: headers, rate limits, how to read its failures
+//! ([`ProviderHooks`], bound to its service by [`hooks`]).
+//!
+//! Each provider is a folder: `args.rs` (arguments), `results.rs` (results),
+//! `calls.rs` (requests), `shape.rs` (answers into results), `hooks.rs`.
 //!
 //! Results are bounded: lists are capped (`limit`), long text is cut with
 //! "…", and each result says how many items were left out (`omitted`) and,
@@ -21,7 +25,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::broker::ProviderHooks;
 use crate::error::{Error, Result};
+use crate::service::Service;
 
 /// Largest `limit` any tool accepts.
 pub const MAX_LIMIT: u32 = 50;
@@ -29,6 +35,16 @@ pub const MAX_LIMIT: u32 = 50;
 pub const DEFAULT_LIMIT: u32 = 10;
 /// Longest text kept per item (titles, message texts), in characters.
 pub const MAX_TEXT: usize = 300;
+
+/// Each service's hooks, bound once: the broker's API client uses the hooks
+/// of its call's service for every request.
+pub fn hooks(service: Service) -> &'static dyn ProviderHooks {
+    match service {
+        Service::Github => &github::GitHubHooks,
+        Service::Calendar => &calendar::CalendarHooks,
+        Service::Slack => &slack::SlackHooks,
+    }
+}
 
 pub(crate) fn default_limit() -> u32 {
     DEFAULT_LIMIT
