@@ -19,7 +19,7 @@
 #   audit        src/audit/{chain,query,store}.rs: the chain, append, verify, prune
 #   perms        src/perms/{subject,store,verdict,change}.rs: the store's rules and
 #                the check (not `perms list`'s text)
-#   broker       src/broker.rs, the gate and the token cache
+#   broker       src/broker/{gate,token}.rs, the gate and the token cache
 #
 # Each area runs in two passes. Pass 1 runs the suites that exercise the area
 # (fast: most mutants are caught in seconds). Pass 2 (`--iterate`) gives every
@@ -97,8 +97,10 @@ area() {
       res=('(PermissionStore::(decide|decide_inner|rule|set|apply|reset|open_for_check)|judge|check|read_rule|unknown_state|Rule::(effect|lapsed)|Access::(parse|as_str)|Verdict::(deny|is_allowed|reason)|Subject::key|<impl From<&Verdict> for Error>)\b')
       suites+=(--test invariants --test core_cli --test tools_emulator --test concurrency) ;;
     broker)
-      files=(src/broker.rs)
-      res=('(ProviderToken::|<impl std::fmt::Debug for ProviderToken>|Broker::(gate|approve|token|run)\b)' 'src/broker.rs:3[0-9]:')
+      # The token cache and its exchange's audit (token.rs; the second regex is
+      # MAX_TOKEN_REUSE, the one mutant outside a function there), the gate (gate.rs).
+      files=(src/broker/token.rs src/broker/gate.rs)
+      res=('(ProviderToken::|<impl std::fmt::Debug for ProviderToken>|Broker::(gate|approve|token|run)|exchange_failed)\b' 'src/broker/token\.rs:[0-9]+:[0-9]+: replace [^ ]+ with [^ ]+$')
       suites+=(--test tools_emulator --test exchange_errors --test concurrency --test prompt_injection) ;;
     *)
       echo "unknown area '$1'; use one of: ${all_areas[*]}" >&2

@@ -8,7 +8,7 @@
 //! totally ordered log. A permission change is applied and its
 //! `permission_change` event appended under the audit store's write lock, and
 //! a check reads the rule and appends its `permission_check` event under the
-//! same lock (src/broker.rs, src/commands/perms.rs). So the chain's order is
+//! same lock (src/broker/gate.rs, src/commands/perms.rs). So the chain's order is
 //! the order in which rules were read and written, and replaying the change
 //! events by id gives the state each check saw. Each process's run id comes
 //! from its `-v` log (`audit run ID (tool)`), so every invocation, with its
