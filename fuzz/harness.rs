@@ -17,9 +17,9 @@ use devcontext::broker::{ProviderHooks, read_body, retry_wait};
 use devcontext::clock::Clock;
 use devcontext::config::{self, Env, Overrides, Settings};
 use devcontext::error::Error;
-use devcontext::providers::{ToolOutput, calendar, github, parse_args, slack};
+use devcontext::providers::{self, calendar, github, slack};
 use devcontext::service::Service;
-use devcontext::tools::{self, TOOLS};
+use devcontext::tools::{Report, parse_args};
 use devcontext::{agent, auth, net, sanitize, timespec, vault};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -54,7 +54,7 @@ fn show(e: &Error) {
 }
 
 /// Shows a tool result the way `tool`/`ask` do: summary, table, JSON.
-fn present<T: ToolOutput>(out: &T) {
+fn present<T: Report>(out: &T) {
     let _ = out.summary();
     let (headers, rows) = out.table();
     for row in &rows {
@@ -183,8 +183,9 @@ pub fn tool_args(data: &[u8]) {
         }
     };
     assert!(args.is_object(), "parse_arguments let through {args}");
-    for spec in TOOLS {
-        match tools::validate(spec, &args) {
+    for tool in providers::registry().iter() {
+        let spec = &tool.spec;
+        match tool.validate(&args) {
             Ok(()) => match (spec.service, spec.name) {
                 (Service::Github, "comment") => {
                     let a: github::CommentArgs = parse_args(args.clone()).expect("validated");

@@ -1,6 +1,6 @@
 //! Tool calls in the loop: which tools the model is offered (from the tool
 //! table, with their schemas), how a model's call is read (name, arguments)
-//! and run through the broker ([`tools::execute`]), and how its outcome goes
+//! and run through the broker ([`Tool::run`]), and how its outcome goes
 //! back to the model and into the run's record.
 
 use std::time::Instant;
@@ -13,7 +13,7 @@ use super::run::Agent;
 use super::stream::PartialCall;
 use crate::error::{Error, ExitCode, Result};
 use crate::perms::Access;
-use crate::tools::{self, TOOLS, ToolSpec};
+use crate::tools::{Registry, Tool};
 
 /// The largest argument text a tool call may have: room for the longest
 /// GitHub comment (65,536 characters) even when every one is escaped.
@@ -25,19 +25,20 @@ const MAX_SHOWN_NAME: usize = 64;
 /// The tools offered to the model: the read tools, and the write tools only
 /// when the person asked for writes (`ask --write`, `[model] offer_writes`).
 /// A tool not offered does not exist for the run: calling it is an unknown tool.
-pub fn offered_tools(writes: bool) -> Vec<&'static ToolSpec> {
-    TOOLS
+pub fn offered_tools(table: &Registry, writes: bool) -> Vec<&Tool> {
+    table
         .iter()
-        .filter(|t| writes || t.access == Access::Read)
+        .filter(|t| writes || t.spec.access == Access::Read)
         .collect()
 }
 
 /// The function specs the model sees: the offered tools, with the JSON
 /// Schema of their arguments.
-pub fn tool_specs(offered: &[&'static ToolSpec]) -> Vec<ChatCompletionTools> {
+pub fn tool_specs(offered: &[&Tool]) -> Vec<ChatCompletionTools> {
     offered
         .iter()
-        .map(|&spec| {
+        .map(|&tool| {
+            let spec = &tool.spec;
             let mut description = spec.description.to_string();
             if spec.access == Access::Write {
                 description.push_str(" (a write: runs only after the user approves it)");
@@ -46,7 +47,7 @@ pub fn tool_specs(offered: &[&'static ToolSpec]) -> Vec<ChatCompletionTools> {
                 function: FunctionObject {
                     name: spec.function_name(),
                     description: Some(description),
-                    parameters: Some(tools::schema(spec)),
+                    parameters: Some(tool.input_schema()),
                     strict: None,
                 },
             })
@@ -71,7 +72,12 @@ impl Agent<'_> {
         call: &PartialCall,
         repeat: Option<u32>,
     ) -> Result<CallOutcome> {
-        let spec = tools::find_function(&call.name).filter(|s| self.offered.contains(s));
+        let tool = self
+            .offered
+            .iter()
+            .copied()
+            .find(|t| t.function_name() == call.name);
+        let spec = tool.map(|t| &t.spec);
         let parsed = parse_arguments(&call.arguments);
         let mut record = ToolCallRecord {
             step,
@@ -91,7 +97,7 @@ impl Agent<'_> {
         };
         self.observer.tool_started(id, &record);
         let started = Instant::now();
-        let content = match (spec, parsed, repeat) {
+        let content = match (tool, parsed, repeat) {
             (_, _, Some(first)) => {
                 let message = format!("the same call was already made in step {first}");
                 let hint = "use its result above; answer once you have what you need";
@@ -114,7 +120,7 @@ impl Agent<'_> {
                 record.hint = Some(hint.into());
                 error_content(&message, Some(hint))
             }
-            (Some(spec), Ok(args), None) => match tools::execute(self.broker, spec, args).await {
+            (Some(tool), Ok(args), None) => match tool.run(self.broker, args).await {
                 Ok(out) => {
                     record.decision = CallDecision::Granted;
                     record.summary = Some(out.summary);
@@ -150,8 +156,8 @@ pub(super) fn clip(text: &str, max: usize) -> String {
 }
 
 /// Parses a model's argument text: empty means `{}`; anything but a JSON object is refused.
-/// The tool then parses and validates the object ([`tools::validate`], done
-/// again by [`tools::execute`]). Outside input: never panics (fuzzed as `tool_args`).
+/// The tool then parses and validates the object ([`Tool::validate`], done
+/// again by [`Tool::run`]). Outside input: never panics (fuzzed as `tool_args`).
 pub fn parse_arguments(text: &str) -> std::result::Result<Value, String> {
     if text.len() > MAX_ARGUMENT_BYTES {
         return Err(format!(
@@ -249,17 +255,21 @@ mod tests {
 
     #[test]
     fn read_tools_by_default_and_every_tool_with_writes_which_say_so() {
-        let reads = offered_tools(false);
-        assert!(reads.iter().all(|t| t.access == Access::Read));
+        let table = crate::providers::registry();
+        let reads = offered_tools(table, false);
+        assert!(reads.iter().all(|t| t.spec.access == Access::Read));
         assert_eq!(
             reads.len(),
-            TOOLS.iter().filter(|t| t.access == Access::Read).count()
+            table
+                .iter()
+                .filter(|t| t.spec.access == Access::Read)
+                .count()
         );
         let text = serde_json::to_string(&tool_specs(&reads)).unwrap();
         assert!(!text.contains("slack_post_message") && !text.contains("github_comment"));
-        let all = offered_tools(true);
+        let all = offered_tools(table, true);
         let specs = tool_specs(&all);
-        assert_eq!(specs.len(), TOOLS.len());
+        assert_eq!(specs.len(), table.len());
         let text = serde_json::to_string(&specs).unwrap();
         assert!(text.contains("\"slack_post_message\""));
         assert!(text.contains("approves"));

@@ -1,6 +1,6 @@
 //! The `ask` loop: an OpenAI-compatible chat model that reads the
 //! developer's services only through tools, and every tool call only through
-//! the broker (the tool table's [`crate::tools::execute`]).
+//! the broker (the tool table's [`crate::tools::Tool::run`]).
 //!
 //! Each step sends the conversation (streamed), and when the reply calls tools
 //! runs all of them at once; each result, denial or error goes back to the

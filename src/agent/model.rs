@@ -21,7 +21,7 @@ use crate::audit::{Action, AuditLog, Decision, NewEvent};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::net;
-use crate::tools::ToolSpec;
+use crate::tools::Tool;
 
 /// The endpoint recorded in the audit for each model request.
 pub const CHAT_ENDPOINT: &str = "POST /chat/completions";
@@ -140,7 +140,7 @@ impl Model {
         &self,
         step: u32,
         request: &CreateChatCompletionRequest,
-        offered: &[&'static ToolSpec],
+        offered: &[&Tool],
         audit: &AuditLog,
         observer: &dyn Observer,
         usage: &mut Usage,

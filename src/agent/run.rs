@@ -25,7 +25,7 @@ use super::stream::PartialCall;
 use crate::audit::AuditLog;
 use crate::broker::Broker;
 use crate::error::{Error, ExitCode, Result};
-use crate::tools::ToolSpec;
+use crate::tools::Tool;
 
 /// The loop. `question` is the user's message.
 pub struct Agent<'a> {
@@ -35,7 +35,7 @@ pub struct Agent<'a> {
     pub broker: &'a Broker,
     pub observer: &'a dyn Observer,
     /// The tools the model may call ([`super::offered_tools`]).
-    pub offered: &'a [&'static ToolSpec],
+    pub offered: &'a [&'a Tool],
     pub max_steps: u32,
     /// "Now" for the prompt (the injected clock).
     pub now: DateTime<Utc>,

@@ -25,7 +25,10 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
     let progress = Progress::new(app.ui, mode, !args.json);
     let policy = Policy::detect(args.yes).with_pause(progress.pause());
     let broker = session::open_broker(app, "ask", Arc::new(policy))?;
-    let offered = agent::offered_tools(args.write || app.settings.model_offer_writes);
+    let offered = agent::offered_tools(
+        crate::providers::registry(),
+        args.write || app.settings.model_offer_writes,
+    );
     let (report, error) = super::block_on(async {
         let model = Model::connect(&settings, broker.audit()).await?;
         let agent = Agent {

@@ -7,6 +7,7 @@ use crate::mcp::{self, Selection};
 
 pub fn run(app: App, args: McpArgs) -> Result<()> {
     let selection = Selection::parse(
+        crate::providers::registry(),
         args.read_only,
         &args.services,
         &args.tools,

@@ -10,13 +10,12 @@ use crate::error::{Error, Result};
 use crate::output::{self, Cell, Color, Column, Table};
 use crate::perms::{self, Access, Change, Effect, PermissionStore, ServiceState, Verdict};
 use crate::timespec;
-use crate::tools;
 
 pub fn run(app: &App, cmd: PermsCommand) -> Result<()> {
     match cmd {
         PermsCommand::List(args) => list(app, args.json),
         PermsCommand::Revoke { subject, json } => {
-            let (subject, tool_access) = tools::parse_subject(&subject)?;
+            let (subject, tool_access) = crate::providers::registry().parse_subject(&subject)?;
             let accesses = match tool_access {
                 Some(a) => vec![a],
                 None => vec![Access::Read, Access::Write],
@@ -38,7 +37,7 @@ pub fn run(app: &App, cmd: PermsCommand) -> Result<()> {
             write,
             json,
         } => {
-            let (subject, tool_access) = tools::parse_subject(&subject)?;
+            let (subject, tool_access) = crate::providers::registry().parse_subject(&subject)?;
             let accesses = match (tool_access, write) {
                 (Some(_), true) => {
                     return Err(Error::usage("--write applies to a whole service")
@@ -137,7 +136,7 @@ fn summary_time(text: &str) -> Option<&str> {
 }
 
 fn reset(app: &App, subject: &str, json: bool) -> Result<()> {
-    let (subject, _) = tools::parse_subject(subject)?;
+    let (subject, _) = crate::providers::registry().parse_subject(subject)?;
     let audit = app.audit("perms")?;
     let mut store = PermissionStore::open(&app.paths.permissions_db())?;
     // Under the audit store's write lock, like every other change (see `change`).
@@ -211,7 +210,7 @@ struct CheckReport<'a> {
 }
 
 fn check(app: &App, subject: &str, write: bool, json: bool) -> Result<()> {
-    let (subject, tool_access) = tools::parse_subject(subject)?;
+    let (subject, tool_access) = crate::providers::registry().parse_subject(subject)?;
     let access = match (tool_access, write) {
         (Some(a), _) => a,
         (None, true) => Access::Write,

@@ -14,9 +14,10 @@ use crate::cli::ToolCallArgs;
 use crate::error::{Error, Result};
 use crate::output::{self, Cell, Color, Column, Table};
 use crate::perms::{self, Access, Verdict};
+use crate::providers;
 use crate::service::Service;
 use crate::session;
-use crate::tools::{self, TOOLS, ToolSpec};
+use crate::tools::ToolSpec;
 
 /// One row of `devcontext tools --json` (stable field names).
 #[derive(Debug, Serialize)]
@@ -63,9 +64,10 @@ fn permission(app: &App, spec: &ToolSpec) -> Permission {
 }
 
 pub fn list(app: &App, json: bool) -> Result<()> {
-    let rows: Vec<ToolRow> = TOOLS
+    let rows: Vec<ToolRow> = providers::registry()
         .iter()
-        .map(|t| ToolRow {
+        .map(|tool| (tool, &tool.spec))
+        .map(|(tool, t)| ToolRow {
             tool: t.full_name(),
             function: t.function_name(),
             service: t.service,
@@ -74,7 +76,7 @@ pub fn list(app: &App, json: bool) -> Result<()> {
             permission: permission(app, t),
             description: t.description,
             endpoints: t.endpoints,
-            parameters: t.schema(),
+            parameters: tool.input_schema(),
         })
         .collect();
     if json {
@@ -341,10 +343,10 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
         (Some(service), Some(tool)) => (service, tool),
         (Some(service), None) if !help => {
             let service: Service = service.parse()?;
-            let names: Vec<_> = TOOLS
+            let names: Vec<_> = providers::registry()
                 .iter()
-                .filter(|t| t.service == service)
-                .map(|t| t.name)
+                .filter(|t| t.spec.service == service)
+                .map(|t| t.spec.name)
                 .collect();
             return Err(
                 Error::usage(format!("which {service} tool? none was named")).with_hint(format!(
@@ -357,8 +359,9 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
         _ => return print_tool_help(),
     };
     let service: Service = service.parse()?;
-    let spec = tools::find(service, &tool)?;
-    let schema = spec.schema();
+    let tool = providers::registry().find(service, &tool)?;
+    let spec = &tool.spec;
+    let schema = tool.input_schema();
     if args.help {
         flags.push("--help".into());
     }
@@ -379,12 +382,12 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
         return Ok(());
     }
     // Bad arguments fail here, before any session, permission check or request.
-    tools::validate(spec, &tool_args).map_err(flags_hint)?;
+    tool.validate(&tool_args).map_err(flags_hint)?;
     let json = args.json || extra.json;
     let yes = args.yes || extra.yes;
     let broker = session::open_broker(app, "tool", Arc::new(Policy::detect(yes)))?;
     let limit = tool_args.get("limit").and_then(Value::as_u64);
-    let result = super::block_on(tools::execute(&broker, spec, tool_args))??;
+    let result = super::block_on(tool.run(&broker, tool_args))??;
     if json {
         output::print_json(&result.value)?;
         note_truncation(&result.value, result.table.rows.len() as u64, limit);
@@ -459,8 +462,11 @@ mod tests {
 
     #[test]
     fn flags_follow_the_schema() {
-        let spec = tools::find(Service::Github, "review_requests").unwrap();
-        let schema = spec.schema();
+        let tool = providers::registry()
+            .find(Service::Github, "review_requests")
+            .unwrap();
+        let spec = &tool.spec;
+        let schema = tool.input_schema();
         let (args, extra) = parse_flags(
             spec,
             &schema,
@@ -491,8 +497,11 @@ mod tests {
 
     #[test]
     fn booleans_and_required_flags() {
-        let spec = tools::find(Service::Github, "notifications").unwrap();
-        let schema = spec.schema();
+        let tool = providers::registry()
+            .find(Service::Github, "notifications")
+            .unwrap();
+        let spec = &tool.spec;
+        let schema = tool.input_schema();
         let (args, _) = parse_flags(spec, &schema, &flags(&["--participating"])).unwrap();
         assert_eq!(args, json!({"participating": true}));
         let (args, _) = parse_flags(
@@ -503,8 +512,11 @@ mod tests {
         .unwrap();
         assert_eq!(args, json!({"participating": false, "limit": 3}));
 
-        let spec = tools::find(Service::Slack, "post_message").unwrap();
-        let schema = spec.schema();
+        let tool = providers::registry()
+            .find(Service::Slack, "post_message")
+            .unwrap();
+        let spec = &tool.spec;
+        let schema = tool.input_schema();
         let e = parse_flags(spec, &schema, &flags(&["--channel", "general"])).unwrap_err();
         assert!(e.message.contains("needs --text"), "{}", e.message);
         let (args, extra) = parse_flags(
@@ -523,18 +535,22 @@ mod tests {
         assert!(help.contains("--text <TEXT>"), "{help}");
         assert!(help.contains("required"), "{help}");
         assert!(help.contains("--yes"), "{help}");
-        let spec = tools::find(Service::Github, "review_requests").unwrap();
-        let help = help_text(spec, &spec.schema());
+        let tool = providers::registry()
+            .find(Service::Github, "review_requests")
+            .unwrap();
+        let help = help_text(&tool.spec, &tool.input_schema());
         assert!(help.contains("(1-50) [default: 10]"), "{help}");
 
-        let spec = tools::find(Service::Github, "comment").unwrap();
+        let tool = providers::registry()
+            .find(Service::Github, "comment")
+            .unwrap();
         let (args, _) = parse_flags(
-            spec,
-            &spec.schema(),
+            &tool.spec,
+            &tool.input_schema(),
             &flags(&["--repo", "a/b", "--number", "7", "--body", "hi"]),
         )
         .unwrap();
         assert_eq!(args, json!({"repo": "a/b", "number": 7, "body": "hi"}));
-        tools::validate(spec, &args).unwrap();
+        tool.validate(&args).unwrap();
     }
 }

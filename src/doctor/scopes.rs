@@ -1,29 +1,10 @@
-//! Which provider scopes each tool needs, so `doctor` can say which tools a
-//! connected account's missing scope disables. GitHub Apps have no OAuth
-//! scopes (permissions live on the app), so GitHub tools need none here.
+//! Which tools a connected account's missing scope disables, so `doctor`
+//! can say so. Each tool declares the scopes it needs (`ToolSpec::scopes`);
+//! GitHub Apps have no OAuth scopes (permissions live on the app).
 
 use crate::perms::Access;
+use crate::providers;
 use crate::service::Service;
-use crate::tools::{TOOLS, ToolSpec};
-
-const CALENDAR_READ: &str = "https://www.googleapis.com/auth/calendar.readonly";
-
-/// The scopes `spec` needs on the connected account.
-pub fn required(spec: &ToolSpec) -> &'static [&'static str] {
-    match (spec.service, spec.name) {
-        (Service::Slack, "unread") => &[
-            "im:read",
-            "im:history",
-            "mpim:read",
-            "search:read",
-            "users:read",
-        ],
-        (Service::Slack, "channel_history") => &["channels:read", "channels:history", "users:read"],
-        (Service::Slack, "post_message") => &["chat:write"],
-        (Service::Calendar, _) => &[CALENDAR_READ],
-        _ => &[],
-    }
-}
 
 /// A tool that a missing scope disables.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,11 +16,13 @@ pub struct Disabled {
 
 /// The tools of `service` that `granted` does not cover, with what they lack.
 pub fn disabled(service: Service, granted: &[String]) -> Vec<Disabled> {
-    TOOLS
+    providers::registry()
         .iter()
+        .map(|t| &t.spec)
         .filter(|t| t.service == service)
         .filter_map(|t| {
-            let missing: Vec<&'static str> = required(t)
+            let missing: Vec<&'static str> = t
+                .scopes
                 .iter()
                 .copied()
                 .filter(|s| !granted.iter().any(|g| g == s))

@@ -7,13 +7,13 @@
 
 use std::sync::Arc;
 
-use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{JsonObject, Tool as McpTool, ToolAnnotations};
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::perms::Access;
 use crate::service::Service;
-use crate::tools::{self, TOOLS, ToolSpec};
+use crate::tools::{Registry, Tool, ToolSpec};
 
 /// What the server was started to offer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,16 +22,17 @@ pub struct Selection {
     pub read_only: bool,
     /// `--services`: only these services (empty: all).
     pub services: Vec<Service>,
-    /// `--tools`: only these tools (empty: all).
-    pub tools: Vec<&'static ToolSpec>,
-    /// `--exclude-tools`: never these.
-    pub exclude: Vec<&'static ToolSpec>,
+    /// `--tools`: only these tools, by function name (empty: all).
+    pub tools: Vec<String>,
+    /// `--exclude-tools`: never these, by function name.
+    pub exclude: Vec<String>,
 }
 
 impl Selection {
     /// Builds a selection from the flags' words; tools may be named
     /// `slack_post_message`, `slack.post_message` or `slack.post-message`.
     pub fn parse(
+        registry: &Registry,
         read_only: bool,
         services: &[String],
         tools: &[String],
@@ -41,63 +42,53 @@ impl Selection {
             .iter()
             .map(|s| s.parse::<Service>())
             .collect::<Result<Vec<_>>>()?;
+        let names = |words: &[String]| {
+            words
+                .iter()
+                .map(|t| registry.lookup(t).map(Tool::function_name))
+                .collect::<Result<Vec<_>>>()
+        };
         Ok(Selection {
             read_only,
             services,
-            tools: tools.iter().map(|t| lookup(t)).collect::<Result<_>>()?,
-            exclude: exclude.iter().map(|t| lookup(t)).collect::<Result<_>>()?,
+            tools: names(tools)?,
+            exclude: names(exclude)?,
         })
     }
 
-    /// True when the flags allow `spec` at all (permissions aside).
-    pub fn allows(&self, spec: &ToolSpec) -> bool {
+    /// True when the flags allow `tool` at all (permissions aside).
+    pub fn allows(&self, tool: &Tool) -> bool {
+        let spec = &tool.spec;
+        let name = tool.function_name();
         (!self.read_only || spec.access == Access::Read)
             && (self.services.is_empty() || self.services.contains(&spec.service))
-            && (self.tools.is_empty() || self.tools.contains(&spec))
-            && !self.exclude.contains(&spec)
+            && (self.tools.is_empty() || self.tools.contains(&name))
+            && !self.exclude.contains(&name)
     }
 
-    /// The tools the flags allow, in registry order.
-    pub fn offered(&self) -> impl Iterator<Item = &'static ToolSpec> + '_ {
-        TOOLS.iter().filter(|t| self.allows(t))
+    /// The tools of `registry` the flags allow, in table order.
+    pub fn offered<'r>(&self, registry: &'r Registry) -> impl Iterator<Item = &'r Tool> {
+        registry.iter().filter(|t| self.allows(t))
     }
 }
 
-/// Finds a tool by any of the names users write for it.
-fn lookup(name: &str) -> Result<&'static ToolSpec> {
-    let name = name.trim();
-    if let Some(spec) = tools::find_function(&name.replace('-', "_")) {
-        return Ok(spec);
-    }
-    match name.split_once('.') {
-        Some((service, tool)) => tools::find(service.parse()?, tool),
-        None => Err(Error::usage(format!("unknown tool '{name}'")).with_hint(
-            "name tools as `devcontext tools` lists them, e.g. slack_post_message or slack.post_message",
-        )),
-    }
-}
-
-/// The MCP description of one tool.
-pub fn describe(spec: &ToolSpec) -> Tool {
-    let read = spec.access == Access::Read;
-    // No tool deletes or overwrites anything: writes add a message or a
-    // comment, so none is destructive; repeating one posts twice.
-    let annotations = ToolAnnotations::with_title(title(spec))
-        .read_only(read)
-        .destructive(false)
-        .idempotent(read)
-        .open_world(true);
-    let mut tool = Tool::new_with_raw(
-        spec.function_name(),
-        Some(description(spec).into()),
-        Arc::new(object(spec.schema())),
+/// The MCP description of one tool: its input and output schemas and the
+/// annotations its declaration gives.
+pub fn describe(tool: &Tool) -> McpTool {
+    let a = tool.annotations;
+    let annotations = ToolAnnotations::with_title(title(&tool.spec))
+        .read_only(a.read_only)
+        .destructive(a.destructive)
+        .idempotent(a.idempotent)
+        .open_world(a.open_world);
+    McpTool::new_with_raw(
+        tool.function_name(),
+        Some(description(&tool.spec).into()),
+        Arc::new(object(tool.input_schema())),
     )
-    .with_title(title(spec))
-    .with_annotations(annotations);
-    if let Some(schema) = tools::output_schema(spec) {
-        tool = tool.with_raw_output_schema(Arc::new(object(schema)));
-    }
-    tool
+    .with_title(title(&tool.spec))
+    .with_annotations(annotations)
+    .with_raw_output_schema(Arc::new(object(tool.output_schema())))
 }
 
 /// "GitHub: review requests"
@@ -129,26 +120,36 @@ fn object(value: Value) -> JsonObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::registry;
 
     fn names(sel: &Selection) -> Vec<String> {
-        sel.offered().map(|t| t.function_name()).collect()
+        sel.offered(registry()).map(|t| t.function_name()).collect()
+    }
+
+    fn parse(
+        ro: bool,
+        services: &[String],
+        tools: &[String],
+        exclude: &[String],
+    ) -> Result<Selection> {
+        Selection::parse(registry(), ro, services, tools, exclude)
     }
 
     #[test]
     fn flags_narrow_the_offer() {
         let all = Selection::default();
-        assert_eq!(names(&all).len(), TOOLS.len());
+        assert_eq!(names(&all).len(), registry().len());
 
-        let ro = Selection::parse(true, &[], &[], &[]).unwrap();
+        let ro = parse(true, &[], &[], &[]).unwrap();
         assert!(!names(&ro).contains(&"slack_post_message".to_string()));
         assert!(!names(&ro).contains(&"github_comment".to_string()));
         assert!(names(&ro).contains(&"slack_unread".to_string()));
 
-        let svc = Selection::parse(false, &["github".into(), "slack".into()], &[], &[]).unwrap();
+        let svc = parse(false, &["github".into(), "slack".into()], &[], &[]).unwrap();
         assert!(names(&svc).iter().all(|n| !n.starts_with("calendar_")));
         assert!(names(&svc).contains(&"slack_post_message".to_string()));
 
-        let some = Selection::parse(
+        let some = parse(
             false,
             &[],
             &["slack_unread".into(), "github.review-requests".into()],
@@ -160,19 +161,20 @@ mod tests {
 
     #[test]
     fn unknown_names_are_usage_errors() {
-        let e = Selection::parse(false, &["jira".into()], &[], &[]).unwrap_err();
+        let e = parse(false, &["jira".into()], &[], &[]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
-        let e = Selection::parse(false, &[], &["nope".into()], &[]).unwrap_err();
+        let e = parse(false, &[], &["nope".into()], &[]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.hint.unwrap().contains("devcontext tools"));
-        let e = Selection::parse(false, &[], &[], &["slack.nope".into()]).unwrap_err();
+        let e = parse(false, &[], &[], &["slack.nope".into()]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
     }
 
     #[test]
     fn every_tool_is_described_with_annotations_and_schemas() {
-        for spec in TOOLS {
-            let tool = describe(spec);
+        for t in registry().iter() {
+            let spec = &t.spec;
+            let tool = describe(t);
             assert_eq!(tool.name, spec.function_name());
             assert_eq!(tool.input_schema.get("type"), Some(&Value::from("object")));
             let out = tool.output_schema.as_ref().expect("an output schema");

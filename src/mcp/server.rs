@@ -24,8 +24,9 @@ use crate::audit::{Action, AuditLog, Decision, NewEvent};
 use crate::broker::Broker;
 use crate::error::{Error, ExitCode};
 use crate::perms::{self, Access, Verdict};
+use crate::providers;
 use crate::session;
-use crate::tools::{self, ToolSpec};
+use crate::tools::{Tool, ToolSpec};
 
 /// How often the permission store is looked at for changes to the listing.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -65,7 +66,7 @@ impl McpServer {
 
     /// The tools listed now: those the flags allow, minus those the user has
     /// blocked (a blocked tool comes back, with `list_changed`, when granted).
-    fn visible(&self) -> Vec<&'static ToolSpec> {
+    fn visible(&self) -> Vec<&'static Tool> {
         visible(&self.app, &self.selection)
     }
 
@@ -84,9 +85,10 @@ impl McpServer {
         Ok(broker)
     }
 
-    async fn run_tool(&self, spec: &'static ToolSpec, args: Value) -> CallToolResult {
+    async fn run_tool(&self, tool: &'static Tool, args: Value) -> CallToolResult {
+        let spec = &tool.spec;
         // Bad arguments fail before any session, permission check or request.
-        if let Err(e) = tools::validate(spec, &args) {
+        if let Err(e) = tool.validate(&args) {
             return failure(spec, e);
         }
         let broker = match self.broker().await {
@@ -97,11 +99,9 @@ impl McpServer {
         // broker's approval step may wait there for the person's answer while
         // the runtime's workers keep serving the transport.
         let handle = tokio::runtime::Handle::current();
-        let run = tokio::task::spawn_blocking(move || {
-            handle.block_on(tools::execute(&broker, spec, args))
-        })
-        .await
-        .unwrap_or_else(|e| Err(Error::general(format!("the tool call stopped: {e}"))));
+        let run = tokio::task::spawn_blocking(move || handle.block_on(tool.run(&broker, args)))
+            .await
+            .unwrap_or_else(|e| Err(Error::general(format!("the tool call stopped: {e}"))));
         match run {
             Ok(result) => {
                 let json = result.value.to_string();
@@ -124,12 +124,13 @@ impl McpServer {
 }
 
 /// The tools the flags allow and the permission store does not block.
-pub fn visible(app: &App, selection: &Selection) -> Vec<&'static ToolSpec> {
+pub fn visible(app: &App, selection: &Selection) -> Vec<&'static Tool> {
     let db = app.paths.permissions_db();
     let now = app.clock.now_ms();
     selection
-        .offered()
+        .offered(providers::registry())
         .filter(|t| {
+            let t = &t.spec;
             !matches!(
                 perms::check(&db, t.service, t.name, t.access, now),
                 Verdict::Deny { .. }
@@ -285,8 +286,10 @@ impl ServerHandler for McpServer {
         self.approver.attach(&context.peer);
         let name = request.name.to_string();
         let client = self.client_label();
-        let spec = tools::find_function(&name).filter(|t| self.selection.allows(t));
-        let Some(spec) = spec else {
+        let tool = providers::registry()
+            .find_function(&name)
+            .filter(|t| self.selection.allows(t));
+        let Some(tool) = tool else {
             self.record(
                 NewEvent::new(Action::ToolRequest, Decision::Denied)
                     .tool(crate::providers::truncate(&name, 80))
@@ -302,11 +305,11 @@ impl ServerHandler for McpServer {
         };
         self.record(
             NewEvent::new(Action::ToolRequest, Decision::Granted)
-                .service(spec.service.as_str())
-                .tool(spec.name)
+                .service(tool.spec.service.as_str())
+                .tool(tool.spec.name)
                 .reason(format!("requested by {client}")),
         );
         let args = request.arguments.map(Value::Object).unwrap_or(Value::Null);
-        Ok(self.run_tool(spec, args).await.into())
+        Ok(self.run_tool(tool, args).await.into())
     }
 }

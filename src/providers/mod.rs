@@ -7,8 +7,9 @@
 //! on the wire: headers, rate limits, how to read its failures
 //! ([`ProviderHooks`], bound to its service by [`hooks`]).
 //!
-//! Each provider is a folder: `args.rs` (arguments), `results.rs` (results),
-//! `calls.rs` (requests), `shape.rs` (answers into results), `hooks.rs`.
+//! Each provider is a folder: `tools.rs` (its tools, declared once for the
+//! tool table), `args.rs` (arguments), `results.rs` (results), `calls.rs`
+//! (requests), `shape.rs` (answers into results), `hooks.rs`.
 //!
 //! Results are bounded: lists are capped (`limit`), long text is cut with
 //! "…", and each result says how many items were left out (`omitted`) and,
@@ -20,14 +21,21 @@ pub mod slack;
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use schemars::JsonSchema;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::broker::ProviderHooks;
 use crate::error::{Error, Result};
 use crate::service::Service;
+use crate::tools::Registry;
+
+/// Every tool devcontext offers, in display order: each provider's declarations.
+pub fn registry() -> &'static Registry {
+    static TABLE: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(|| {
+        let declared = [github::tools(), calendar::tools(), slack::tools()];
+        Registry::new(declared.into_iter().flatten().collect())
+    });
+    &TABLE
+}
 
 /// Largest `limit` any tool accepts.
 pub const MAX_LIMIT: u32 = 50;
@@ -48,54 +56,6 @@ pub fn hooks(service: Service) -> &'static dyn ProviderHooks {
 
 pub(crate) fn default_limit() -> u32 {
     DEFAULT_LIMIT
-}
-
-/// A tool's arguments: deserialized from JSON (unknown fields refused), then
-/// checked against the bounds its schema declares.
-pub trait ToolArgs: DeserializeOwned + JsonSchema {
-    /// Checks bounds and formats; errors name the field and what is expected.
-    fn validate(&self) -> Result<()>;
-}
-
-/// A tool's result: serialized for the model / `--json`, summarized for humans.
-pub trait ToolOutput: Serialize + JsonSchema {
-    /// A short summary: "3 pull requests".
-    fn summary(&self) -> String;
-    /// Rows for the human table: (headers, rows).
-    fn table(&self) -> (Vec<crate::output::Column>, Vec<Vec<String>>);
-}
-
-/// Parses and validates a tool's arguments (`null` counts as `{}`).
-pub fn parse_args<A: ToolArgs>(args: Value) -> Result<A> {
-    let args = match args {
-        Value::Null => Value::Object(Default::default()),
-        other => other,
-    };
-    if !args.is_object() {
-        return Err(Error::usage(format!(
-            "the arguments must be a JSON object, not {}",
-            kind_of(&args)
-        ))
-        .with_hint("pass an object such as {\"limit\": 5}"));
-    }
-    let parsed: A = serde_json::from_value(args).map_err(|e| {
-        Error::usage(format!("invalid arguments: {e}")).with_hint(
-            "pass the arguments the tool's schema describes (`devcontext tools --json` lists them)",
-        )
-    })?;
-    parsed.validate()?;
-    Ok(parsed)
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Checks `limit` (1..=50).
@@ -205,11 +165,6 @@ pub(crate) fn generic_status(service: &str, status: StatusCode, detail: &str) ->
             "retry later; `devcontext audit --decision error --limit 5` shows the failed request",
         ),
     }
-}
-
-/// Converts a result to the tool's JSON value.
-pub(crate) fn to_value<T: Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::general(format!("cannot encode a result: {e}")))
 }
 
 /// "1 pull request" / "3 pull requests".

@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::Result;
-use crate::providers::{ToolArgs, check_limit, check_range, default_limit};
+use crate::providers::{check_limit, check_range, default_limit};
+use crate::tools::ToolArgs;
 
 fn default_days() -> u32 {
     7
@@ -58,7 +59,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::providers::parse_args;
+    use crate::tools::parse_args;
 
     #[test]
     fn days_are_bounded() {

@@ -9,17 +9,20 @@
 //! and takes the offset from the event times Google returns (falling back to
 //! this machine's offset when there are no timed events).
 //!
-//! `args.rs`: the arguments; `results.rs`: the results; `calls.rs`: the
-//! requests; `shape.rs`: events into a schedule; `hooks.rs`: Google's errors.
+//! `tools.rs`: its tools, declared once for the tool table; `args.rs`: the
+//! arguments; `results.rs`: the results; `calls.rs`: the requests; `shape.rs`:
+//! events into a schedule; `hooks.rs`: Google's errors.
 
 mod args;
 mod calls;
 mod hooks;
 mod results;
 mod shape;
+mod tools;
 
 pub use args::*;
 pub use calls::*;
 pub use hooks::*;
 pub use results::*;
 pub use shape::*;
+pub use tools::tools;

@@ -5,7 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::output::Column;
-use crate::providers::{ToolOutput, plural};
+use crate::providers::plural;
+use crate::tools::Report;
 
 #[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Event {
@@ -37,7 +38,7 @@ pub struct Schedule {
     pub events: Vec<Event>,
 }
 
-impl ToolOutput for Schedule {
+impl Report for Schedule {
     fn summary(&self) -> String {
         plural(self.total as usize, "event", "events")
     }

@@ -179,7 +179,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::providers::ToolOutput;
+    use crate::tools::Report;
 
     #[test]
     fn fixed_zones_need_no_database() {

@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::providers::{ToolArgs, check_limit, check_repo, check_text, default_limit};
+use crate::providers::{check_limit, check_repo, check_text, default_limit};
+use crate::tools::ToolArgs;
 
 /// Longest comment body accepted (GitHub's own limit is 65,536 characters).
 pub const MAX_COMMENT: usize = 65_536;
@@ -108,7 +109,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::providers::parse_args;
+    use crate::tools::parse_args;
 
     #[test]
     fn search_args_validate_before_any_call() {

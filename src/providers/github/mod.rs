@@ -3,21 +3,23 @@
 //! filter), my recent activity or commits, unread notifications, and a
 //! comment on an issue or pull request (the one write).
 //!
-//! `args.rs`: the arguments; `results.rs`: the results; `calls.rs`: the
-//! requests; `shape.rs`: answers into results; `hooks.rs`: GitHub's headers,
-//! rate limits and errors.
+//! `tools.rs`: its tools, declared once for the tool table; `args.rs`: the
+//! arguments; `results.rs`: the results; `calls.rs`: the requests; `shape.rs`:
+//! answers into results; `hooks.rs`: GitHub's headers, rate limits and errors.
 
 mod args;
 mod calls;
 mod hooks;
 mod results;
 mod shape;
+mod tools;
 
 pub use args::*;
 pub use calls::*;
 pub use hooks::*;
 pub use results::*;
 pub use shape::*;
+pub use tools::tools;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::output::Column;
-use crate::providers::{ToolOutput, plural};
+use crate::providers::plural;
+use crate::tools::Report;
 
 /// One issue or pull request from the search API.
 #[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
@@ -35,7 +36,7 @@ pub struct IssueList {
     pub items: Vec<Issue>,
 }
 
-impl ToolOutput for IssueList {
+impl Report for IssueList {
     fn summary(&self) -> String {
         let prs = self.items.iter().all(|i| i.kind == "pull_request");
         let n = self.total as usize;
@@ -99,7 +100,7 @@ pub struct ActivityList {
     pub items: Vec<Activity>,
 }
 
-impl ToolOutput for ActivityList {
+impl Report for ActivityList {
     fn summary(&self) -> String {
         if self.repo.is_some() {
             plural(self.items.len(), "commit", "commits")
@@ -153,7 +154,7 @@ pub struct NotificationList {
     pub items: Vec<Notification>,
 }
 
-impl ToolOutput for NotificationList {
+impl Report for NotificationList {
     fn summary(&self) -> String {
         let n = self.items.len() + self.omitted as usize;
         let more = if self.more { "+" } else { "" };
@@ -199,7 +200,7 @@ pub struct Comment {
     pub created_at: String,
 }
 
-impl ToolOutput for Comment {
+impl Report for Comment {
     fn summary(&self) -> String {
         format!("commented on {}#{}", self.repo, self.number)
     }

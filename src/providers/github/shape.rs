@@ -262,8 +262,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::providers::ToolOutput;
     use crate::providers::github::tests::headers;
+    use crate::tools::Report;
 
     #[test]
     fn search_results_are_compact_and_count_what_is_left_out() {

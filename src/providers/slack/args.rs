@@ -4,7 +4,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::providers::{ToolArgs, check_limit, check_text, default_limit};
+use crate::providers::{check_limit, check_text, default_limit};
+use crate::tools::ToolArgs;
 
 /// Longest message `post_message` sends.
 pub const MAX_MESSAGE: usize = 4000;
@@ -91,7 +92,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::providers::parse_args;
+    use crate::tools::parse_args;
 
     #[test]
     fn channel_names_are_checked() {

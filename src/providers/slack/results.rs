@@ -5,7 +5,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::output::Column;
-use crate::providers::{ToolOutput, plural};
+use crate::providers::plural;
+use crate::tools::Report;
 
 #[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
 pub struct Message {
@@ -31,7 +32,7 @@ pub struct ChannelHistory {
     pub messages: Vec<Message>,
 }
 
-impl ToolOutput for ChannelHistory {
+impl Report for ChannelHistory {
     fn summary(&self) -> String {
         format!(
             "{} in #{}",
@@ -103,7 +104,7 @@ pub struct Unread {
     pub mentions: Mentions,
 }
 
-impl ToolOutput for Unread {
+impl Report for Unread {
     fn summary(&self) -> String {
         let dms: u64 = self.direct_messages.iter().map(|d| d.unread).sum();
         format!(
@@ -156,7 +157,7 @@ pub struct Posted {
     pub ts: String,
 }
 
-impl ToolOutput for Posted {
+impl Report for Posted {
     fn summary(&self) -> String {
         format!("posted to #{}", self.channel)
     }
