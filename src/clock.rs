@@ -3,7 +3,8 @@
 //! `DEVCONTEXT_NOW` (RFC 3339) pins "now" for one process; it exists for tests and
 //! for asking "what would be allowed at 18:00?". Leaving it unset uses the real clock.
 //! It changes permission decisions only: audit timestamps, the start of a
-//! grant, prune cut-offs and other records always use `Clock::System`.
+//! grant, prune cut-offs, other records and real waits always use
+//! `Clock::System`. Nothing outside this file reads the system clock itself.
 
 use chrono::{DateTime, Utc};
 

@@ -14,7 +14,7 @@ use super::event::{
     Action, Decision, Event, MAX_FIELD_BYTES, MAX_REASON_BYTES, NewEvent, Row, cap_text,
 };
 use super::query::{self, Filter, VerifyReport};
-use crate::clock::format_ms;
+use crate::clock::{Clock, format_ms};
 use crate::db::{self, Mode};
 use crate::error::{Error, Result};
 use crate::redact::redact;
@@ -161,7 +161,7 @@ impl AuditLog {
             let (event, value) = decide();
             let mut row = Row {
                 id: 0,
-                ts_ms: chrono::Utc::now().timestamp_millis(),
+                ts_ms: Clock::System.now_ms(),
                 run_id: run.run_id.clone(),
                 command: run.command.clone(),
                 service: event.service.map(|s| cap_text(&s, MAX_FIELD_BYTES)),
@@ -327,9 +327,7 @@ mod tests {
         assert_eq!(report.checked, 10);
         assert!(report.first_bad.is_none());
         // prune everything before "now + 1 s": all ten go, the prune event stays and verifies
-        let removed = log
-            .prune(chrono::Utc::now().timestamp_millis() + 1000, None)
-            .unwrap();
+        let removed = log.prune(Clock::System.now_ms() + 1000, None).unwrap();
         assert_eq!(removed, 10);
         log.append(NewEvent::new(Action::ApiCall, Decision::Granted))
             .unwrap();

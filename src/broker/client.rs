@@ -17,6 +17,7 @@ use url::Url;
 
 use super::{Broker, CallInfo, ProviderHooks, ProviderToken};
 use crate::audit::{Action, Decision, NewEvent};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::net;
 
@@ -325,12 +326,11 @@ fn join(base: &Url, path: &str) -> Result<Url> {
 }
 
 /// Now by the real clock, in seconds since the epoch, for the one use that
-/// must not follow `DEVCONTEXT_NOW` (`crate::clock`, which moves decisions):
-/// `X-RateLimit-Reset` names a wall-clock instant, and the wait computed
-/// from it is real time slept. Nothing else in the broker reads the clock
-/// directly.
+/// must not follow `DEVCONTEXT_NOW` (the injected clock, which moves
+/// decisions): `X-RateLimit-Reset` names a wall-clock instant, and the wait
+/// computed from it is real time slept.
 fn wall_clock_secs() -> i64 {
-    chrono::Utc::now().timestamp()
+    Clock::System.now().timestamp()
 }
 
 /// How long to wait before retrying: Retry-After, X-RateLimit-Reset, or backoff.

@@ -67,7 +67,7 @@ pub async fn today(api: ApiClient<'_>, args: TodayArgs) -> Result<Schedule> {
     )?;
     let offset = fixed_offset(&zone)
         .or_else(|| offset_from_events(&raw, now))
-        .unwrap_or_else(|| chrono::Local::now().offset().fix());
+        .unwrap_or_else(|| now.with_timezone(&chrono::Local).offset().fix());
     Ok(shape_day(&zone, offset, now, &raw, args.limit as usize))
 }
 
@@ -77,7 +77,7 @@ pub async fn upcoming(api: ApiClient<'_>, args: UpcomingArgs) -> Result<Schedule
     let (zone, raw) = futures::try_join!(time_zone(&api), list_events(&api, now, to))?;
     let offset = fixed_offset(&zone)
         .or_else(|| offset_from_events(&raw, now))
-        .unwrap_or_else(|| chrono::Local::now().offset().fix());
+        .unwrap_or_else(|| now.with_timezone(&chrono::Local).offset().fix());
     let events: Vec<&Value> = raw.iter().filter(|e| !cancelled(e)).collect();
     Ok(schedule(
         &zone,
