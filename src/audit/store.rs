@@ -52,6 +52,10 @@ CREATE TABLE chain_anchor (
 );
 "#,
     cursor::MIGRATION,
+    // A cut listing says how many events match ("showing 50 of N"): for the
+    // common `--service S --since T` this index counts them without reading
+    // a row (`query::count`); the listing itself keeps `events_service_id`.
+    "CREATE INDEX events_service_ts ON events (service, ts_ms);",
 ];
 
 /// Who is appending: one run id per process invocation, and its command.
