@@ -1,5 +1,6 @@
 //! What every command starts from: the environment, file locations, resolved
-//! settings and the clock, loaded once per process.
+//! settings, the clock and the [`Ui`] it prints through, loaded once per
+//! process.
 
 use std::sync::Arc;
 
@@ -19,8 +20,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn load(overrides: &Overrides, ui: Ui) -> Result<App> {
-        let env = Env::from_process();
+    pub fn load(env: Env, overrides: &Overrides, ui: Ui) -> Result<App> {
         let paths = Paths::resolve(&env)?;
         let file = config::read_file_config(&paths.config_file)?;
         let settings = Settings::resolve(file, &env, overrides)?;

@@ -71,8 +71,14 @@ impl Paths {
 }
 
 /// A snapshot of the environment, so that resolution is a pure function in tests.
+/// Every environment read of the program goes through it.
 #[derive(Debug, Clone, Default)]
 pub struct Env(BTreeMap<String, String>);
+
+/// Variables read besides the `DEVCONTEXT_`, `OPENAI_` and `OTEL_` families:
+/// `TZ` (the local time zone's name, for the model's prompt), `NO_COLOR`
+/// (the output layer) and `BROWSER` (opening login/connect URLs).
+const OTHER_VARS: &[&str] = &["TZ", "NO_COLOR", "BROWSER"];
 
 impl Env {
     pub fn from_process() -> Env {
@@ -81,8 +87,7 @@ impl Env {
                 k.starts_with("DEVCONTEXT_")
                     || k.starts_with("OPENAI_")
                     || k.starts_with("OTEL_")
-                    // The local time zone's name, for the model's prompt.
-                    || k == "TZ"
+                    || OTHER_VARS.contains(&k.as_str())
             })
             .collect())
     }

@@ -53,6 +53,8 @@ pub struct Error {
     pub kind: ExitCode,
     pub message: String,
     pub hint: Option<String>,
+    /// The reader of our output went away (`| head`): see [`Error::output_closed`].
+    output_closed: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -63,7 +65,22 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            output_closed: false,
         }
+    }
+
+    /// Whoever read our output closed it (`devcontext audit | head`): the
+    /// command stops with exit 1 and no message, since nobody is reading.
+    pub fn output_closed() -> Self {
+        Error {
+            output_closed: true,
+            ..Self::general("output closed")
+        }
+    }
+
+    /// True for [`Error::output_closed`]: `main` prints no line for it.
+    pub fn is_output_closed(&self) -> bool {
+        self.output_closed
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -33,7 +33,7 @@ fn main() {
     };
     devcontext::logging::init(cli.verbose);
     if let Err(e) = devcontext::commands::run(cli) {
-        if e.message != "output closed" {
+        if !e.is_output_closed() {
             eprintln!("error: {e}");
         }
         std::process::exit(e.exit_code());

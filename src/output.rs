@@ -40,8 +40,8 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn detect(no_color_flag: bool, utc: bool) -> Ui {
-        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    pub fn detect(env: &crate::config::Env, no_color_flag: bool, utc: bool) -> Ui {
+        let no_color_env = env.get("NO_COLOR").is_some();
         let stderr_tty = std::io::stderr().is_terminal();
         let stdout_tty = std::io::stdout().is_terminal();
         let width = terminal_size::terminal_size_of(std::io::stdout())
@@ -480,10 +480,10 @@ pub fn line(text: impl std::fmt::Display) -> Result<()> {
     writeln!(std::io::stdout().lock(), "{text}").map_err(write_error)
 }
 
-/// A closed pipe (`| head`) is not an error worth a message.
+/// A closed pipe (`| head`) is [`Error::output_closed`], not worth a message.
 pub fn write_error(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::general("output closed")
+        Error::output_closed()
     } else {
         Error::general(format!("cannot write output: {e}"))
     }

@@ -166,28 +166,40 @@ pub fn describe_error(params: &HashMap<String, String>) -> String {
     crate::sanitize::line(&crate::providers::truncate(&text, 300)).into_owned()
 }
 
-/// Opens `url` in the user's browser: `$BROWSER URL` when set, else the
-/// platform opener. Returns false when nothing could be started.
-pub fn open_browser(url: &str) -> bool {
-    let command = match std::env::var("BROWSER") {
-        Ok(b) if !b.trim().is_empty() => b,
-        _ => {
-            if cfg!(target_os = "macos") {
-                "open".into()
-            } else if cfg!(windows) {
-                "explorer".into()
-            } else {
-                "xdg-open".into()
+/// What opens a URL in the user's browser: `$BROWSER` (read through
+/// [`crate::config::Env`]) when set, else the platform opener.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    command: String,
+}
+
+impl Browser {
+    pub fn from_env(env: &crate::config::Env) -> Browser {
+        let command = match env.get("BROWSER") {
+            Some(b) if !b.trim().is_empty() => b,
+            _ => {
+                if cfg!(target_os = "macos") {
+                    "open".into()
+                } else if cfg!(windows) {
+                    "explorer".into()
+                } else {
+                    "xdg-open".into()
+                }
             }
-        }
-    };
-    std::process::Command::new(command.trim())
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
+        };
+        Browser { command }
+    }
+
+    /// Opens `url`; false when nothing could be started.
+    pub fn open(&self, url: &str) -> bool {
+        std::process::Command::new(self.command.trim())
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+    }
 }
 
 #[cfg(test)]

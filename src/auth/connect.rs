@@ -9,7 +9,7 @@ use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::callback::{Callback, open_browser};
+use super::callback::{Browser, Callback};
 use super::credentials::Secret;
 use super::{Active, MY_ACCOUNT_SCOPES};
 use crate::error::{Error, Result};
@@ -220,12 +220,14 @@ impl<'a> MyAccount<'a> {
     }
 
     /// Runs the connect flow for one service and returns the new account.
+    /// `browser` opens the connect URL (None: `--no-browser`); `show_url`
+    /// is told the URL and whether a browser was opened on it.
     pub async fn connect(
         &self,
         service: Service,
         scopes: &[String],
         callback_port: Option<u16>,
-        no_browser: bool,
+        browser: Option<&Browser>,
         wait: Duration,
         show_url: &dyn Fn(&str, bool),
     ) -> Result<ConnectedAccount> {
@@ -260,7 +262,7 @@ impl<'a> MyAccount<'a> {
         }
         let mut url = crate::net::secure_url(connect_uri, "connect URL")?;
         url.query_pairs_mut().append_pair("ticket", ticket);
-        let opened = !no_browser && open_browser(url.as_str());
+        let opened = browser.is_some_and(|b| b.open(url.as_str()));
         show_url(url.as_str(), opened);
         let redirect_uri = callback.redirect_uri.clone();
         let params = callback.wait(wait, state.secret()).await?;

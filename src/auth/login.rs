@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use oauth2::{CsrfToken, PkceCodeChallenge};
 use serde::Deserialize;
 
-use super::callback::{Callback, open_browser};
+use super::callback::{Browser, Callback};
 use super::credentials::{CredentialStore, Secret};
 use super::oauth::{Auth0, TokenFailure, TokenResponse};
 use super::{
@@ -79,7 +79,7 @@ pub async fn browser(
         }
     }
     let redirect_uri = callback.redirect_uri.clone();
-    let opened = !options.no_browser && open_browser(url.as_str());
+    let opened = !options.no_browser && Browser::from_env(&app.env).open(url.as_str());
     progress(Progress::OpenUrl {
         url: url.as_str(),
         opened,
@@ -214,7 +214,7 @@ pub async fn device(
         .await
         .map_err(login_error)?;
     let url = code.verification_url()?.to_string();
-    let opened = !options.no_browser && open_browser(&url);
+    let opened = !options.no_browser && Browser::from_env(&app.env).open(&url);
     progress(Progress::DeviceCode {
         user_code: &code.user_code,
         url: &url,

@@ -3,6 +3,7 @@
 use crate::app::App;
 use crate::audit::{Action, Decision, NewEvent};
 use crate::auth::Active;
+use crate::auth::callback::Browser;
 use crate::auth::connect::{ConnectPlan, ConnectedAccount, MyAccount, plan_connect};
 use crate::cli::ConnectArgs;
 use crate::error::{Error, Result};
@@ -44,6 +45,7 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
     let audit = app.audit("connect")?;
     let active = Active::load(app)?;
     let port = super::login::callback_port(app)?;
+    let browser = (!args.no_browser).then(|| Browser::from_env(&app.env));
     let result = super::block_on(async {
         let api = MyAccount::open(&active).await?;
         // Local checks before any browser step: what is linked already.
@@ -66,7 +68,7 @@ pub fn connect(app: &App, args: ConnectArgs) -> Result<()> {
             }
         };
         let account = api
-            .connect(service, &scopes, port, args.no_browser, super::login::BROWSER_WAIT, &|url, opened| {
+            .connect(service, &scopes, port, browser.as_ref(), super::login::BROWSER_WAIT, &|url, opened| {
                 let url = sanitize::line(url);
                 if opened {
                     eprintln!("Opened your browser to connect {}. If it did not open, visit:\n  {url}", service.display_name());

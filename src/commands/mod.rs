@@ -16,13 +16,14 @@ mod tools;
 
 use crate::app::App;
 use crate::cli::{Cli, Command};
-use crate::config::Overrides;
+use crate::config::{Env, Overrides};
 use crate::error::Result;
 use crate::output::Ui;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let ui = Ui::detect(cli.no_color, cli.utc);
+    let env = Env::from_process();
+    let ui = Ui::detect(&env, cli.no_color, cli.utc);
     // Only `ask` has flags that override settings.
     let overrides = match &cli.command {
         Command::Ask(args) => Overrides {
@@ -31,7 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         _ => Overrides::default(),
     };
-    let app = || App::load(&overrides, ui);
+    let app = || App::load(env.clone(), &overrides, ui);
     // Every command but these ships pending audit events when it ends.
     let ships = !matches!(
         cli.command,
