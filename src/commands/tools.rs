@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::app::App;
 use crate::approval::Policy;
@@ -17,7 +17,7 @@ use crate::perms::{self, Access, Verdict};
 use crate::providers;
 use crate::service::Service;
 use crate::session;
-use crate::tools::ToolSpec;
+use crate::tools::{ToolSpec, flags};
 
 /// One row of `devcontext tools --json` (stable field names).
 #[derive(Debug, Serialize)]
@@ -105,224 +105,6 @@ pub fn list(app: &App, json: bool) -> Result<()> {
     output::print_table(&table, &app.ui.style(app.clock.now()))
 }
 
-/// What the command line asked for besides the tool's own arguments.
-#[derive(Debug, Default, PartialEq)]
-pub struct Extra {
-    pub json: bool,
-    pub yes: bool,
-    pub help: bool,
-}
-
-/// The JSON type a property accepts (`["string", "null"]` counts as string).
-fn prop_type(p: &Value) -> &str {
-    match p.get("type") {
-        Some(Value::String(t)) => t,
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("string"),
-        _ => "string",
-    }
-}
-
-fn flag_list(schema: &Value) -> String {
-    schema["properties"]
-        .as_object()
-        .map(|m| {
-            m.keys()
-                .map(|k| format!("--{}", k.replace('_', "-")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
-/// Turns `--limit 5 --repo acme/web` into `{"limit": 5, "repo": "acme/web"}`
-/// using the tool's schema: integers and booleans are coerced, unknown flags
-/// are refused with the list of valid ones.
-pub fn parse_flags(spec: &ToolSpec, schema: &Value, flags: &[String]) -> Result<(Value, Extra)> {
-    let props = schema["properties"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let mut args = Map::new();
-    let mut extra = Extra::default();
-    let valid = || {
-        let own = flag_list(schema);
-        let sep = if own.is_empty() { "" } else { ", " };
-        format!(
-            "valid flags for {}: {own}{sep}--json, --yes, --help",
-            spec.full_name()
-        )
-    };
-    let mut i = 0;
-    while i < flags.len() {
-        let raw = &flags[i];
-        i += 1;
-        match raw.as_str() {
-            "--json" => {
-                extra.json = true;
-                continue;
-            }
-            "--yes" | "-y" => {
-                extra.yes = true;
-                continue;
-            }
-            "--help" | "-h" => {
-                extra.help = true;
-                continue;
-            }
-            _ => {}
-        }
-        let Some(body) = raw.strip_prefix("--") else {
-            return Err(Error::usage(format!(
-                "unexpected argument '{raw}' for {}",
-                spec.full_name()
-            ))
-            .with_hint(valid()));
-        };
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (body, None),
-        };
-        let key = name.replace('-', "_");
-        let Some(prop) = props.get(&key) else {
-            return Err(
-                Error::usage(format!("unknown flag --{name} for {}", spec.full_name()))
-                    .with_hint(valid()),
-            );
-        };
-        if args.contains_key(&key) {
-            return Err(Error::usage(format!("--{name} was given twice")));
-        }
-        let kind = prop_type(prop);
-        let value = if kind == "boolean" {
-            let text = match inline {
-                Some(v) => Some(v),
-                None if flags.get(i).is_some_and(|n| n == "true" || n == "false") => {
-                    i += 1;
-                    Some(flags[i - 1].clone())
-                }
-                None => None,
-            };
-            match text.as_deref() {
-                None | Some("true") => Value::Bool(true),
-                Some("false") => Value::Bool(false),
-                Some(other) => {
-                    return Err(Error::usage(format!(
-                        "--{name} expects true or false (got '{other}')"
-                    )));
-                }
-            }
-        } else {
-            let text = match inline {
-                Some(v) => v,
-                None => {
-                    let Some(v) = flags.get(i) else {
-                        return Err(Error::usage(format!("--{name} needs a value")));
-                    };
-                    i += 1;
-                    v.clone()
-                }
-            };
-            match kind {
-                "integer" => text.trim().parse::<i64>().map(Value::from).map_err(|_| {
-                    Error::usage(format!("--{name} expects a whole number (got '{text}')"))
-                })?,
-                "number" => text
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-                    .ok_or_else(|| {
-                        Error::usage(format!("--{name} expects a number (got '{text}')"))
-                    })?,
-                _ => Value::String(text),
-            }
-        };
-        args.insert(key, value);
-    }
-    if !extra.help {
-        for r in schema["required"].as_array().into_iter().flatten() {
-            if let Some(r) = r.as_str()
-                && !args.contains_key(r)
-            {
-                return Err(Error::usage(format!(
-                    "{} needs --{}",
-                    spec.full_name(),
-                    r.replace('_', "-")
-                ))
-                .with_hint(format!(
-                    "run `devcontext tool {} {} --help` for its flags",
-                    spec.service, spec.name
-                )));
-            }
-        }
-    }
-    Ok((Value::Object(args), extra))
-}
-
-/// The tool's `--help`, written from its schema.
-pub fn help_text(spec: &ToolSpec, schema: &Value) -> String {
-    let mut out = format!(
-        "{} ({}): {}\n\nUsage: devcontext tool {} {} [FLAGS] [--json] [--yes]\n\nFlags:\n",
-        spec.full_name(),
-        spec.access,
-        spec.description,
-        spec.service,
-        spec.name
-    );
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mut lines = Vec::new();
-    for (name, p) in schema["properties"].as_object().into_iter().flatten() {
-        let kind = prop_type(p);
-        let flag = match kind {
-            "boolean" => format!("--{}", name.replace('_', "-")),
-            "integer" | "number" => format!("--{} <N>", name.replace('_', "-")),
-            _ => format!("--{} <TEXT>", name.replace('_', "-")),
-        };
-        let mut notes = Vec::new();
-        if required.contains(&name.as_str()) {
-            notes.push("required".to_string());
-        }
-        if let Some(d) = p.get("default").filter(|d| !d.is_null()) {
-            notes.push(format!("default: {d}"));
-        }
-        let desc = p.get("description").and_then(Value::as_str).unwrap_or("");
-        if let (Some(a), Some(b)) = (p.get("minimum"), p.get("maximum")) {
-            // Said once: descriptions often give the range already.
-            let range = format!("{a}-{b}");
-            if !desc.contains(&range) {
-                notes.push(range);
-            }
-        }
-        let notes = if notes.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", notes.join(", "))
-        };
-        lines.push((flag, format!("{desc}{notes}")));
-    }
-    lines.push(("--json".into(), "Print JSON instead of a table".into()));
-    if spec.access == Access::Write {
-        lines.push((
-            "--yes".into(),
-            "Approve this write without asking (otherwise: a prompt on a terminal, else refused unless granted)".into(),
-        ));
-    }
-    let width = lines.iter().map(|(f, _)| f.len()).max().unwrap_or(0);
-    for (f, d) in lines {
-        out.push_str(&format!("  {f:width$}  {d}\n"));
-    }
-    out.push_str(&format!("\nEndpoints: {}\n", spec.endpoints.join(", ")));
-    out
-}
-
 pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     let mut flags = args.flags.clone();
     let mut tool = args.tool.clone();
@@ -365,24 +147,14 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     if args.help {
         flags.push("--help".into());
     }
-    // Usage errors without a hint of their own point at the tool's flags.
-    let flags_hint = |e: Error| {
-        if e.hint.is_none() && e.kind == crate::error::ExitCode::Usage {
-            e.with_hint(format!(
-                "run `devcontext tool {} {} --help` for its flags",
-                spec.service, spec.name
-            ))
-        } else {
-            e
-        }
-    };
-    let (tool_args, extra) = parse_flags(spec, &schema, &flags).map_err(flags_hint)?;
+    let (tool_args, extra) =
+        flags::parse_flags(spec, &schema, &flags).map_err(flags::hint(spec))?;
     if extra.help {
-        print!("{}", help_text(spec, &schema));
+        print!("{}", flags::help_text(spec, &schema));
         return Ok(());
     }
     // Bad arguments fail here, before any session, permission check or request.
-    tool.validate(&tool_args).map_err(flags_hint)?;
+    tool.validate(&tool_args).map_err(flags::hint(spec))?;
     let json = args.json || extra.json;
     let yes = args.yes || extra.yes;
     let broker = session::open_broker(app, "tool", Arc::new(Policy::detect(yes)))?;
@@ -448,109 +220,4 @@ fn print_tool_help() -> Result<()> {
         sub.print_long_help().map_err(output::write_error)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn flags(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn flags_follow_the_schema() {
-        let tool = providers::registry()
-            .find(Service::Github, "review_requests")
-            .unwrap();
-        let spec = &tool.spec;
-        let schema = tool.input_schema();
-        let (args, extra) = parse_flags(
-            spec,
-            &schema,
-            &flags(&["--limit", "5", "--repo=acme/web", "--json"]),
-        )
-        .unwrap();
-        assert_eq!(args, json!({"limit": 5, "repo": "acme/web"}));
-        assert_eq!(
-            extra,
-            Extra {
-                json: true,
-                ..Extra::default()
-            }
-        );
-
-        let e = parse_flags(spec, &schema, &flags(&["--limt", "5"])).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.message.contains("unknown flag --limt"));
-        assert!(e.hint.unwrap().contains("--limit, --repo"));
-
-        let e = parse_flags(spec, &schema, &flags(&["--limit", "five"])).unwrap_err();
-        assert!(e.message.contains("--limit expects a whole number"));
-        let e = parse_flags(spec, &schema, &flags(&["--limit"])).unwrap_err();
-        assert!(e.message.contains("needs a value"));
-        let e = parse_flags(spec, &schema, &flags(&["acme/web"])).unwrap_err();
-        assert!(e.message.contains("unexpected argument"));
-    }
-
-    #[test]
-    fn booleans_and_required_flags() {
-        let tool = providers::registry()
-            .find(Service::Github, "notifications")
-            .unwrap();
-        let spec = &tool.spec;
-        let schema = tool.input_schema();
-        let (args, _) = parse_flags(spec, &schema, &flags(&["--participating"])).unwrap();
-        assert_eq!(args, json!({"participating": true}));
-        let (args, _) = parse_flags(
-            spec,
-            &schema,
-            &flags(&["--participating", "false", "--limit", "3"]),
-        )
-        .unwrap();
-        assert_eq!(args, json!({"participating": false, "limit": 3}));
-
-        let tool = providers::registry()
-            .find(Service::Slack, "post_message")
-            .unwrap();
-        let spec = &tool.spec;
-        let schema = tool.input_schema();
-        let e = parse_flags(spec, &schema, &flags(&["--channel", "general"])).unwrap_err();
-        assert!(e.message.contains("needs --text"), "{}", e.message);
-        let (args, extra) = parse_flags(
-            spec,
-            &schema,
-            &flags(&["--channel", "general", "--text", "--not a flag", "--yes"]),
-        )
-        .unwrap();
-        assert_eq!(args, json!({"channel": "general", "text": "--not a flag"}));
-        assert!(extra.yes);
-        // --help needs no required flags
-        let (_, extra) = parse_flags(spec, &schema, &flags(&["--help"])).unwrap();
-        assert!(extra.help);
-        let help = help_text(spec, &schema);
-        assert!(help.contains("--channel <TEXT>"), "{help}");
-        assert!(help.contains("--text <TEXT>"), "{help}");
-        assert!(help.contains("required"), "{help}");
-        assert!(help.contains("--yes"), "{help}");
-        let tool = providers::registry()
-            .find(Service::Github, "review_requests")
-            .unwrap();
-        let help = help_text(&tool.spec, &tool.input_schema());
-        assert!(help.contains("(1-50) [default: 10]"), "{help}");
-
-        let tool = providers::registry()
-            .find(Service::Github, "comment")
-            .unwrap();
-        let (args, _) = parse_flags(
-            &tool.spec,
-            &tool.input_schema(),
-            &flags(&["--repo", "a/b", "--number", "7", "--body", "hi"]),
-        )
-        .unwrap();
-        assert_eq!(args, json!({"repo": "a/b", "number": 7, "body": "hi"}));
-        tool.validate(&args).unwrap();
-    }
 }

@@ -8,6 +8,7 @@
 //! - [`result`]: the argument and result traits and the one [`ToolResult`];
 //! - [`registry`]: a table of tools and the names they are found by.
 
+pub mod flags;
 pub mod registry;
 pub mod result;
 pub mod tool;
