@@ -17,11 +17,14 @@
 //!   column the text cannot reach (`┆`); `v` at the question shows it all;
 //! - the method and URL, then the target, come last, directly above the
 //!   question, on rows starting with `══`, which no value row can.
+//!
+//! This module decides what is shown and what the answers mean; the asking
+//! itself (stderr out, stdin in) goes through the [`Ui`].
 
-use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
+use crate::output::Ui;
 use crate::sanitize;
 
 /// Most rows of one value shown before the question (`v` shows all).
@@ -86,27 +89,35 @@ pub enum Policy {
     AssumeYes,
     /// No terminal to ask on: refused.
     NoTerminal,
-    /// Ask on the terminal (one prompt at a time), with other drawing paused.
-    Prompt(Mutex<()>, Option<Pause>),
+    /// Ask on the terminal through the [`Ui`] (one prompt at a time), with
+    /// other drawing paused.
+    Prompt(Ui, Mutex<()>, Option<Pause>),
 }
 
 impl Policy {
-    /// Picks the policy for this process: `--yes`, a prompt when stdin and
-    /// stderr are terminals, otherwise refusal.
-    pub fn detect(assume_yes: bool) -> Policy {
+    /// Picks the policy for this process: `--yes`, a prompt when the person
+    /// can be asked ([`Ui::can_ask`]), otherwise refusal.
+    pub fn new(ui: &Ui, assume_yes: bool) -> Policy {
         if assume_yes {
             Policy::AssumeYes
-        } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-            Policy::Prompt(Mutex::new(()), None)
+        } else if ui.can_ask() {
+            Policy::Prompt(*ui, Mutex::new(()), None)
         } else {
             Policy::NoTerminal
         }
     }
 
+    /// [`Policy::new`] for a Ui detected here, for callers that do not hold
+    /// the process's Ui yet (`commands/ask.rs` until it passes `app.ui`).
+    pub fn detect(assume_yes: bool) -> Policy {
+        let env = crate::config::Env::from_process();
+        Policy::new(&Ui::detect(&env, false, false), assume_yes)
+    }
+
     /// Pauses other terminal drawing while a question is on screen.
     pub fn with_pause(self, pause: Pause) -> Policy {
         match self {
-            Policy::Prompt(lock, _) => Policy::Prompt(lock, Some(pause)),
+            Policy::Prompt(ui, lock, _) => Policy::Prompt(ui, lock, Some(pause)),
             other => other,
         }
     }
@@ -131,21 +142,16 @@ impl Approver for Policy {
         if let Some(answer) = self.answer_without_preview() {
             return Ok(answer);
         }
-        let Policy::Prompt(lock, pause) = self else {
+        let Policy::Prompt(ui, lock, pause) = self else {
             unreachable!("only Prompt needs a preview")
         };
         let _one_at_a_time = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let width = terminal_size::terminal_size_of(std::io::stderr())
-            .map(|(w, _)| usize::from(w.0))
-            .unwrap_or(80);
+        let width = ui.stderr_width();
         let mut answer = None;
         let mut question = || {
-            answer = Some(ask(
-                &request.preview,
-                width,
-                &mut std::io::stdin().lock(),
-                &mut std::io::stderr().lock(),
-            ));
+            answer = Some(ask(&request.preview, width, &mut |rows| {
+                ui.ask_after(rows, QUESTION)
+            }));
         };
         match pause {
             Some(pause) => pause(&mut question),
@@ -166,26 +172,18 @@ impl Approver for Policy {
 /// The question under every preview.
 pub const QUESTION: &str = "Allow this once? [y/N, v = view the whole text] ";
 
-/// Shows the preview and asks until the answer is yes or no: `y`/`yes` is
-/// yes, `v`/`view` shows every row of every value and asks again, anything
-/// else (or end of input) is no.
+/// Shows the preview through `prompt` (which shows the rows, asks
+/// [`QUESTION`] and returns the answer) until the answer is yes or no:
+/// `y`/`yes` is yes, `v`/`view` shows every row of every value and asks
+/// again, anything else (or end of input) is no.
 pub fn ask(
     preview: &WritePreview,
     width: usize,
-    input: &mut dyn BufRead,
-    out: &mut dyn Write,
+    prompt: &mut dyn FnMut(&[String]) -> Result<String>,
 ) -> Result<bool> {
     let mut full = false;
     loop {
-        writeln!(out)?;
-        for row in render(preview, width, full) {
-            writeln!(out, "{row}")?;
-        }
-        write!(out, "{QUESTION}")?;
-        out.flush()?;
-        let mut answer = String::new();
-        // Bounded: a person types a word, not megabytes.
-        (&mut *input).take(256).read_line(&mut answer)?;
+        let answer = prompt(&render(preview, width, full))?;
         match answer.trim().to_ascii_lowercase().as_str() {
             "y" | "yes" => return Ok(true),
             "v" | "view" => full = true,
@@ -440,8 +438,11 @@ mod tests {
         let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
         let p = preview(&text);
         let run = |input: &str| {
-            let mut out = Vec::new();
-            let yes = ask(&p, 80, &mut input.as_bytes(), &mut out).unwrap();
+            let (mut input, mut out) = (input.as_bytes(), Vec::new());
+            let yes = ask(&p, 80, &mut |rows| {
+                crate::output::prompt::ask_on(&mut input, &mut out, rows, QUESTION)
+            })
+            .unwrap();
             (yes, String::from_utf8(out).unwrap())
         };
         let (yes, shown) = run("y\n");

@@ -23,6 +23,7 @@ pub mod hints;
 pub mod logging;
 pub mod mcp;
 pub mod net;
+pub mod ops;
 pub mod output;
 pub mod perms;
 pub mod progress;

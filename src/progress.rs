@@ -6,14 +6,14 @@
 //! Tool names, outcomes and the answer come from the model and providers:
 //! each passes through [`crate::sanitize`] before it is printed, on a
 //! terminal and on a pipe alike (a log read later with `cat` must not run
-//! escapes either); our colours are added after.
+//! escapes either); our colours are added after. Everything is drawn through
+//! the [`Ui`]: its spinners, its status lines and its stdout.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::agent::{CallDecision, Observer, ToolCallRecord};
 use crate::output::{Color, Ui};
@@ -107,16 +107,11 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(ui: Ui, mode: Mode, stream_answer: bool) -> Progress {
-        let target = if mode == Mode::Spinners {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
         Progress {
             ui,
             mode,
             stream_answer,
-            multi: MultiProgress::with_draw_target(target),
+            multi: ui.spinners(mode == Mode::Spinners),
             bars: Mutex::new(HashMap::new()),
             thinking: Mutex::new(None),
             needs_newline: Mutex::new(false),
@@ -147,9 +142,7 @@ impl Progress {
     pub fn finish(&self) {
         let needs_newline = self.needs_newline.lock().unwrap_or_else(|p| p.into_inner());
         if *needs_newline {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out);
-            let _ = out.flush();
+            let _ = self.ui.text("\n");
         }
     }
 }
@@ -197,7 +190,7 @@ impl Observer for Progress {
     fn tool_finished(&self, id: usize, call: &ToolCallRecord) {
         match self.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{}", plain_line(call)),
+            Mode::Plain => self.ui.status(plain_line(call)),
             Mode::Spinners => {
                 let bar = self
                     .bars
@@ -222,14 +215,11 @@ impl Observer for Progress {
         // The thinking spinner must not interleave with the answer.
         self.model_finished(0);
         let mut needs_newline = self.needs_newline.lock().unwrap_or_else(|p| p.into_inner());
-        // Untrusted: escapes and `\r` made visible (a tab cannot overwrite
-        // anything, so it stays white space).
+        // Untrusted: the Ui makes escapes and `\r` visible (a tab cannot
+        // overwrite anything, so it stays white space).
         let delta = delta.replace('\t', "    ");
-        let shown = sanitize::text(&delta);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(shown.as_bytes());
-        let _ = out.flush();
-        *needs_newline = !shown.ends_with('\n');
+        let _ = self.ui.text(&delta);
+        *needs_newline = !delta.ends_with('\n');
     }
 }
 
@@ -262,6 +252,7 @@ mod tests {
             table_color: false,
             stderr_tty: false,
             stdout_tty: false,
+            stdin_tty: false,
             utc: true,
             width: 80,
         };

@@ -1,119 +1,64 @@
-//! `devcontext audit [filters] [--json|--ndjson]`, `audit verify`, `audit prune`.
-
-use std::io::Write;
-
-use serde::Serialize;
+//! `devcontext audit [filters] [--json|--ndjson]`, `audit verify`, `audit prune`,
+//! `audit export`.
 
 use crate::app::App;
-use crate::audit::{self, AuditLog, Event, Filter};
+use crate::audit::Event;
 use crate::cli::{AuditArgs, AuditCommand};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::export;
-use crate::output::{self, Cell, Color, Column, Table, write_error};
-use crate::service::Service;
-use crate::timespec;
+use crate::ops::audit::{self as ops, Listing, Query};
+use crate::output::{Cell, Color, Column, Table};
 
 pub fn run(app: &App, args: AuditArgs) -> Result<()> {
     match args.action {
         Some(AuditCommand::Verify(json)) => verify(app, json.json),
         Some(AuditCommand::Prune { ref before, json }) => prune(app, before, json.json),
         Some(AuditCommand::Export { status, json }) => export(app, status, json.json),
-        None => list(app, &args),
+        None => list(app, args),
     }
 }
 
-fn filter(args: &AuditArgs) -> Result<Filter> {
-    // Audit times are real times, so "24h" counts back from the real clock.
-    let now = Clock::System.now();
-    let time = |t: &Option<String>| -> Result<Option<i64>> {
-        t.as_deref()
-            .map(|t| timespec::parse_time(t, now).map(|t| t.timestamp_millis()))
-            .transpose()
+fn list(app: &App, args: AuditArgs) -> Result<()> {
+    let query = Query {
+        service: args.service,
+        tool: args.tool,
+        action: args.action_filter,
+        decision: args.decision,
+        since: args.since,
+        until: args.until,
+        run: args.run,
+        limit: args.limit,
+        ndjson: args.ndjson,
     };
-    let service = args
-        .service
-        .as_deref()
-        .map(|s| s.parse::<Service>().map(|s| s.as_str().to_string()))
-        .transpose()?;
-    let action = args
-        .action_filter
-        .as_deref()
-        .map(|a| audit::Action::parse(a).map(|a| a.as_str().to_string()))
-        .transpose()?;
-    let decision = args
-        .decision
-        .as_deref()
-        .map(|d| audit::Decision::parse(d).map(|d| d.as_str().to_string()))
-        .transpose()?;
-    let default_limit = if args.ndjson { None } else { Some(50) };
-    Ok(Filter {
-        service,
-        tool: args.tool.clone(),
-        action,
-        decision,
-        since_ms: time(&args.since)?,
-        until_ms: time(&args.until)?,
-        run_id: args.run.clone(),
-        // --limit 0 means no limit.
-        limit: match args.limit {
-            Some(0) => None,
-            Some(n) => Some(n),
-            None => default_limit,
-        },
-    })
-}
-
-fn open(app: &App) -> Result<Option<AuditLog>> {
-    AuditLog::open_read_only(&app.paths.audit_db())
-}
-
-fn list(app: &App, args: &AuditArgs) -> Result<()> {
-    let filter = filter(args)?;
-    let store = open(app)?;
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    if args.ndjson {
-        if let Some(store) = &store {
-            let shown = store.query(&filter, |e| {
-                serde_json::to_writer(&mut out, &e).map_err(json_error)?;
-                out.write_all(b"\n").map_err(write_error)
-            })?;
-            out.flush().map_err(write_error)?;
-            note_truncation(store, &filter, shown)?;
-        }
-        return out.flush().map_err(write_error);
-    }
-    if args.json {
-        out.write_all(b"[").map_err(write_error)?;
-        let mut first = true;
-        let mut shown = 0;
-        if let Some(store) = &store {
-            shown = store.query(&filter, |e| {
-                out.write_all(if first { b"\n  " } else { b",\n  " })
-                    .map_err(write_error)?;
-                first = false;
-                serde_json::to_writer(&mut out, &e).map_err(json_error)
-            })?;
-        }
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })
-            .map_err(write_error)?;
-        out.flush().map_err(write_error)?;
-        if let Some(store) = &store {
-            note_truncation(store, &filter, shown)?;
-        }
-        return Ok(());
-    }
-    let mut events: Vec<Event> = Vec::new();
-    if let Some(store) = &store {
-        store.query(&filter, |e| {
+    let listing = Listing::open(app, &query)?;
+    let shown = if args.json || args.ndjson {
+        let mut out = app.ui.json_list(args.ndjson)?;
+        let shown = listing.each(|e| out.item(&e))?;
+        out.finish()?;
+        shown
+    } else {
+        let mut events: Vec<Event> = Vec::new();
+        listing.each(|e| {
             events.push(e);
             Ok(())
         })?;
+        if events.is_empty() {
+            app.ui.status("no audit events match");
+            return Ok(());
+        }
+        // Audit times are real times: "5 min ago" counts from the real clock.
+        app.ui.table(&table(&events), Clock::System.now())?;
+        events.len() as u64
+    };
+    if let Some(total) = listing.total_if_cut(shown)? {
+        app.ui
+            .truncation_note(shown, total, "events", "--limit 0 for all");
     }
-    if events.is_empty() {
-        eprintln!("no audit events match");
-        return Ok(());
-    }
+    Ok(())
+}
+
+fn table(events: &[Event]) -> Table {
     let mut table = Table::new(&[
         Column::text("id", 2),
         Column::time("time", 0),
@@ -125,7 +70,7 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
         Column::text("ms", 4),
         Column::text("reason", 6),
     ]);
-    for e in &events {
+    for e in events {
         let decision = Cell::from(e.decision.clone()).color(match e.decision.as_str() {
             "granted" => Color::Green,
             "denied" => Color::Red,
@@ -135,6 +80,7 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
             .http_status
             .map(|s| format!(" -> {s}"))
             .unwrap_or_default();
+        let endpoint = e.endpoint.as_ref().map(|p| format!("{p}{status}"));
         table.row([
             Cell::from(e.id.to_string()),
             Cell::from(e.time.clone()),
@@ -147,135 +93,70 @@ fn list(app: &App, args: &AuditArgs) -> Result<()> {
             ),
             Cell::from(e.action.clone()),
             decision,
-            Cell::from(
-                e.endpoint
-                    .as_ref()
-                    .map(|p| format!("{p}{status}"))
-                    .unwrap_or_default(),
-            ),
+            Cell::from(endpoint.unwrap_or_default()),
             Cell::from(e.duration_ms.map(|d| d.to_string()).unwrap_or_default()),
             Cell::from(e.reason.clone().unwrap_or_default()),
         ]);
     }
-    // Audit times are real times: "5 min ago" counts from the real clock.
-    let text = table.render(&app.ui.style(Clock::System.now()));
-    writeln!(out, "{text}").map_err(write_error)?;
-    out.flush().map_err(write_error)?;
-    if let Some(store) = &store {
-        note_truncation(store, &filter, events.len() as u64)?;
-    }
-    Ok(())
-}
-
-/// When the limit cut the list, one line on stderr says so and how to get
-/// everything (`showing 50 of 218 events (--limit 0 for all)`).
-fn note_truncation(store: &AuditLog, filter: &Filter, shown: u64) -> Result<()> {
-    if filter.limit.is_some_and(|l| shown >= l) {
-        output::truncation_note(shown, store.count(filter)?, "events", "--limit 0 for all");
-    }
-    Ok(())
-}
-
-fn json_error(e: serde_json::Error) -> Error {
-    if e.is_io() {
-        write_error(e.into())
-    } else {
-        Error::general(format!("cannot write JSON: {e}"))
-    }
+    table
 }
 
 fn verify(app: &App, json: bool) -> Result<()> {
-    let Some(store) = open(app)? else {
+    let Some(v) = ops::verify(app)? else {
         if json {
-            output::print_json(&serde_json::json!({"checked": 0, "first_bad": null}))?;
-        } else {
-            output::line("audit store is empty: nothing to verify")?;
+            return app
+                .ui
+                .json(&serde_json::json!({"checked": 0, "first_bad": null}));
         }
-        return Ok(());
-    };
-    let report = store.verify()?;
-    // The collector holds a copy: what it was given must still be here.
-    let missing = match &report.first_bad {
-        None => store.delivered_anchor()?,
-        Some(_) => None,
+        return app.ui.line("audit store is empty: nothing to verify");
     };
     if json {
-        let mut value = serde_json::to_value(&report).map_err(json_error)?;
-        value["missing_delivered"] = serde_json::to_value(&missing).map_err(json_error)?;
-        output::print_json(&value)?;
+        app.ui.json(&v.to_json()?)?;
     }
-    if let Some(m) = missing {
-        return Err(Error::general(format!(
-            "audit chain is missing delivered events from event {}: {}",
-            m.id, m.problem
-        ))
-        .with_hint(
-            "the store was cut or rewritten after export; the collector keeps the delivered copy",
-        ));
+    if let Some(e) = v.problem() {
+        return Err(e);
     }
-    match &report.first_bad {
-        None => {
-            if !json {
-                output::line(format!(
-                    "audit chain intact: {} events verified",
-                    report.checked
-                ))?;
-            }
-            Ok(())
-        }
-        Some(bad) => Err(Error::general(format!(
-            "audit chain broken at event {}: {} ({} events before it verified)",
-            bad.id, bad.problem, report.checked
-        ))
-        .with_hint("the store was modified outside devcontext; keep a copy for investigation")),
+    if !json {
+        let checked = v.report.checked;
+        app.ui.line(format_args!(
+            "audit chain intact: {checked} events verified"
+        ))?;
     }
-}
-
-#[derive(Serialize)]
-struct PruneReport {
-    removed: u64,
-    before: String,
+    Ok(())
 }
 
 fn prune(app: &App, before: &str, json: bool) -> Result<()> {
-    // A prune cut-off is about real records: never DEVCONTEXT_NOW.
-    let cutoff = timespec::parse_time(before, Clock::System.now())?;
-    let store = app.audit("audit prune")?;
-    // With export on, events the collector has not acknowledged stay.
-    let keep_after = match &app.settings.export {
-        Some(_) => Some(store.export_state()?.delivered_id),
-        None => None,
-    };
-    let removed = store.prune(cutoff.timestamp_millis(), keep_after)?;
-    let report = PruneReport {
-        removed,
-        before: cutoff.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    };
+    let report = ops::prune(app, before)?;
     if json {
-        output::print_json(&report)
-    } else {
-        output::line(format!(
-            "removed {removed} events older than {}; the chain still verifies",
-            report.before
-        ))
+        return app.ui.json(&report);
     }
+    app.ui.line(format_args!(
+        "removed {} events older than {}; the chain still verifies",
+        report.removed, report.before
+    ))
 }
 
 fn export(app: &App, status_only: bool, json: bool) -> Result<()> {
     if status_only {
         let status = export::status(app)?;
         if json {
-            return output::print_json(&status);
+            return app.ui.json(&status);
         }
         for (i, line) in status.lines().iter().enumerate() {
             let label = if i == 0 { "export" } else { "" };
-            output::line(format!("{label:<8} {line}"))?;
+            app.ui.line(format_args!("{label:<8} {line}"))?;
         }
         return Ok(());
     }
-    let outcome = export::export_all(app, app.ui.stderr_tty && !json)?;
+    let job = export::export_all(app)?;
+    let counter =
+        (app.ui.stderr_tty && !json).then(|| app.ui.counter("exporting {pos}/{len} events"));
+    let outcome = job.run(counter.as_ref().map(|c| c.updater()))?;
+    if let Some(counter) = counter {
+        counter.finish();
+    }
     if json {
-        output::print_json(&serde_json::json!({
+        app.ui.json(&serde_json::json!({
             "delivered": outcome.delivered,
             "batches": outcome.batches,
             "pending": outcome.pending,
@@ -283,7 +164,7 @@ fn export(app: &App, status_only: bool, json: bool) -> Result<()> {
         }))?;
     } else if outcome.failure.is_none() {
         let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        output::line(format!(
+        app.ui.line(format_args!(
             "delivered {} in {}; nothing pending",
             plural(outcome.delivered, "event"),
             plural(outcome.batches, "batch").replace("batchs", "batches")

@@ -4,23 +4,21 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Shell};
 use crate::error::Result;
-use crate::output::write_error;
+use crate::output::{Ui, write_error};
 
-pub fn completions(shell: Shell) -> Result<()> {
+pub fn completions(ui: &Ui, shell: Shell) -> Result<()> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
-    clap_complete::generate(shell, &mut cmd, "devcontext", &mut out);
+    clap_complete::generate(shell, &mut cmd, "devcontext", &mut ui.stdout());
     Ok(())
 }
 
-pub fn man() -> Result<()> {
+pub fn man(ui: &Ui) -> Result<()> {
     let page = clap_mangen::Man::new(Cli::command());
-    page.render(&mut std::io::stdout().lock())
-        .map_err(write_error)
+    page.render(&mut ui.stdout()).map_err(write_error)
 }

@@ -2,17 +2,16 @@
 //! writes the non-secret ones to config.toml and the client secret to the
 //! credential store (never to the config file).
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use crate::app::App;
 use crate::auth::credentials::{CredentialStore, Secret};
 use crate::auth::{CLIENT_SECRET, Session};
 use crate::error::{Error, Result};
 use crate::net;
-use crate::output;
+use crate::output::Ui;
 
 pub fn run(app: &App) -> Result<()> {
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+    let ui = &app.ui;
+    if !ui.can_ask() {
         return Err(
             Error::usage("`devcontext config` asks questions and needs a terminal").with_hint(
                 format!(
@@ -23,15 +22,18 @@ pub fn run(app: &App) -> Result<()> {
         );
     }
     let current = &app.settings.auth0;
-    let domain = ask("Auth0 domain (you.us.auth0.com)", current.domain.as_deref())?;
+    let domain = ask(
+        ui,
+        "Auth0 domain (you.us.auth0.com)",
+        current.domain.as_deref(),
+    )?;
     let base = net::auth0_base(&domain)?;
     let client_id = ask(
+        ui,
         "Client ID of the Regular Web Application",
         current.client_id.as_deref(),
     )?;
-    let secret =
-        rpassword::prompt_password("Client secret (input hidden; empty keeps the stored one): ")
-            .map_err(|e| Error::general(format!("cannot read the secret: {e}")))?;
+    let secret = ui.password("Client secret (input hidden; empty keeps the stored one): ")?;
 
     crate::config::write_auth0(&app.paths.config_file, &domain, &client_id)?;
     if !secret.trim().is_empty() {
@@ -41,25 +43,22 @@ pub fn run(app: &App) -> Result<()> {
             &Session::account_prefix(base.as_str(), &client_id),
         )?;
         if let Some(w) = warning {
-            eprintln!("warning: {w}");
+            ui.warn(w);
         }
         store.set(CLIENT_SECRET, &Secret::new(secret.trim()))?;
     }
-    output::line(format!(
+    ui.line(format_args!(
         "Saved the tenant to {} (the client secret went to the credential store). Next: `devcontext login`.",
         app.paths.config_file.display()
     ))
 }
 
-fn ask(question: &str, default: Option<&str>) -> Result<String> {
-    let mut err = std::io::stderr().lock();
-    match default {
-        Some(d) => write!(err, "{question} [{d}]: "),
-        None => write!(err, "{question}: "),
-    }?;
-    err.flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+/// One setting: the answer, else the current value, else an error.
+fn ask(ui: &Ui, question: &str, default: Option<&str>) -> Result<String> {
+    let line = ui.question(&match default {
+        Some(d) => format!("{question} [{d}]: "),
+        None => format!("{question}: "),
+    })?;
     let answer = line.trim();
     match (answer.is_empty(), default) {
         (false, _) => Ok(answer.to_string()),

@@ -4,14 +4,12 @@
 use crate::app::App;
 use crate::doctor::{self, Status};
 use crate::error::Result;
-use crate::output;
-use crate::sanitize;
 
 pub fn run(app: &App, json: bool) -> Result<()> {
-    let port = super::login::callback_port(app);
+    let port = crate::ops::login::callback_port(app);
     let report = super::block_on(doctor::run(app, port))?;
     if json {
-        output::print_json(&report)?;
+        app.ui.json(&report)?;
     } else {
         for c in &report.checks {
             let line = match c.status {
@@ -24,9 +22,9 @@ pub fn run(app: &App, json: bool) -> Result<()> {
                 ),
                 Status::Skip => format!("- {}: skipped, {}", c.id, c.detail),
             };
-            output::line(sanitize::line(&line))?;
+            app.ui.line(line)?;
         }
-        output::line(format!(
+        app.ui.line(format_args!(
             "{} passed, {} failed, {} skipped",
             report.count(Status::Pass),
             report.count(Status::Fail),

@@ -1,5 +1,6 @@
-//! Command glue: parse -> call the core -> hand a report to `output`.
-//! One file per subcommand; no HTTP or SQL here.
+//! Command glue: parse -> call an operation (`crate::ops`) or the core ->
+//! hand the data to the [`Ui`] (`crate::output`), the only way out to the
+//! terminal. One file per subcommand; no HTTP or SQL here.
 
 mod ask;
 mod audit;
@@ -44,8 +45,8 @@ pub fn run(cli: Cli) -> Result<()> {
             })
     );
     let result = match cli.command {
-        Command::Completions { shell } => completions::completions(shell),
-        Command::Man => completions::man(),
+        Command::Completions { shell } => completions::completions(&ui, shell),
+        Command::Man => completions::man(&ui),
         Command::Login(args) => login::login(&app()?, args),
         Command::Config => config::run(&app()?),
         Command::Logout => login::logout(&app()?),
@@ -68,14 +69,5 @@ pub fn run(cli: Cli) -> Result<()> {
     result
 }
 
-/// Runs async core code from a synchronous command.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            crate::error::Error::general(format!("cannot start the async runtime: {e}"))
-        })?;
-    Ok(runtime.block_on(future))
-}
+/// Kept here for the commands that call `super::block_on`.
+pub(crate) use crate::ops::block_on;

@@ -173,31 +173,36 @@ pub fn after_command(app: &App) {
     }
 }
 
-/// `devcontext audit export`: ships everything pending.
-pub fn export_all(app: &App, progress: bool) -> Result<Outcome> {
+/// `devcontext audit export`: checks that export is on and opens the store;
+/// [`Export::run`] then ships everything pending.
+pub fn export_all(app: &App) -> Result<Export<'_>> {
     let config = enabled(app)?;
     let audit = app.audit("audit export")?;
-    let bar = progress.then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("exporting {pos}/{len} events")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    Ok(Export { app, config, audit })
+}
+
+/// An export ready to run ([`export_all`]).
+pub struct Export<'a> {
+    app: &'a App,
+    config: &'a Config,
+    audit: Arc<AuditLog>,
+}
+
+impl Export<'_> {
+    /// Ships everything pending, calling `on_batch` with (delivered, total)
+    /// after each batch (the command's counter).
+    pub fn run(self, on_batch: Option<Box<dyn Fn(u64, i64) + Send + Sync>>) -> Result<Outcome> {
+        let timeout = Duration::from_secs(self.app.settings.timeout_secs);
+        let ship = ship(
+            self.app,
+            self.config,
+            self.audit,
+            Mode::Full,
+            timeout,
+            on_batch,
         );
-        bar
-    });
-    let on_batch: Option<Box<dyn Fn(u64, i64) + Send + Sync>> = bar.clone().map(|bar| {
-        Box::new(move |done: u64, total: i64| {
-            bar.set_length(total.max(0) as u64);
-            bar.set_position(done);
-        }) as Box<dyn Fn(u64, i64) + Send + Sync>
-    });
-    let timeout = Duration::from_secs(app.settings.timeout_secs);
-    let outcome =
-        crate::commands::block_on(ship(app, config, audit, Mode::Full, timeout, on_batch))??;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+        crate::ops::block_on(ship)?
     }
-    Ok(outcome)
 }
 
 fn enabled(app: &App) -> Result<&Config> {

@@ -1,82 +1,15 @@
-//! The one place that decides how results look: tables that fit the terminal,
-//! colours (off with NO_COLOR, --no-color or when not a terminal), times in
-//! the local zone, and JSON with stable field names for scripts. Core modules
-//! never print.
-//!
-//! Tables follow gh's conventions. On a terminal: fitted to its width (a 0×0
-//! or unknown size counts as 80 columns), no rule lines, each row one line
-//! with cells cut with `…` rather than wrapped, and at narrow widths the least
-//! important columns (each column declares a priority) dropped first. Piped:
-//! one tab-separated line per row, no header, nothing cut, times in RFC 3339
-//! UTC. Every cell passes through [`crate::sanitize::line`] before it is
-//! styled, and colours come from comfy-table's cell styling, never from
-//! escape codes inside cell text.
-
-use std::io::{IsTerminal, Write};
+//! Tables and times as a person reads them, following gh's conventions. On a
+//! terminal: fitted to its width (a 0×0 or unknown size counts as 80
+//! columns), no rule lines, each row one line with cells cut with `…` rather
+//! than wrapped, and at narrow widths the least important columns (each
+//! column declares a priority) dropped first. Piped: one tab-separated line
+//! per row, no header, nothing cut, times in RFC 3339 UTC. Every cell passes
+//! through [`crate::sanitize::line`] before it is styled, and colours come
+//! from comfy-table's cell styling, never from escape codes inside cell text.
 
 use chrono::{DateTime, Datelike, Local, TimeZone, Utc};
 use comfy_table::{Attribute, Cell as CtCell, ColumnConstraint, ContentArrangement, Row, Width};
-use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
-
-use crate::error::{Error, Result};
-
-/// Columns assumed when the terminal reports no size (0×0 under `script`, cron).
-pub const DEFAULT_WIDTH: usize = 80;
-
-/// How this process presents things.
-#[derive(Debug, Clone, Copy)]
-pub struct Ui {
-    /// Colours on stderr (progress, prompts).
-    pub color: bool,
-    /// Colours in stdout tables.
-    pub table_color: bool,
-    pub stderr_tty: bool,
-    pub stdout_tty: bool,
-    /// Human times in UTC instead of the local zone (`--utc`).
-    pub utc: bool,
-    /// The width of the terminal stdout is on (80 when it reports none).
-    pub width: usize,
-}
-
-impl Ui {
-    pub fn detect(env: &crate::config::Env, no_color_flag: bool, utc: bool) -> Ui {
-        let no_color_env = env.get("NO_COLOR").is_some();
-        let stderr_tty = std::io::stderr().is_terminal();
-        let stdout_tty = std::io::stdout().is_terminal();
-        let width = terminal_size::terminal_size_of(std::io::stdout())
-            .map(|(w, _)| w.0 as usize)
-            .filter(|w| *w > 0)
-            .unwrap_or(DEFAULT_WIDTH);
-        Ui {
-            color: !no_color_flag && !no_color_env && stderr_tty,
-            table_color: !no_color_flag && !no_color_env && stdout_tty,
-            stderr_tty,
-            stdout_tty,
-            utc,
-            width,
-        }
-    }
-
-    /// Wraps `text` in an ANSI colour when colours are on (stderr lines only;
-    /// table cells are coloured through [`Cell::color`]).
-    pub fn paint(&self, text: &str, color: Color) -> String {
-        if !self.color {
-            return text.to_string();
-        }
-        format!("\x1b[{}m{text}\x1b[0m", color.code())
-    }
-
-    /// How tables and times look on stdout.
-    pub fn style(&self, now: DateTime<Utc>) -> Style {
-        Style {
-            tty: self.stdout_tty,
-            width: self.width,
-            color: self.table_color,
-            times: Times { utc: self.utc, now },
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Color {
@@ -90,7 +23,7 @@ pub enum Color {
 }
 
 impl Color {
-    fn code(self) -> &'static str {
+    pub(super) fn code(self) -> &'static str {
         match self {
             Color::Red => "31",
             Color::Green => "32",
@@ -183,6 +116,19 @@ pub struct Style {
     pub width: usize,
     pub color: bool,
     pub times: Times,
+}
+
+impl Style {
+    /// A text ending in an RFC 3339 time (`allowed until T`) with that time
+    /// written short on a terminal; any other text as it is.
+    pub fn with_short_time(&self, text: &str) -> String {
+        match text.rsplit_once(' ') {
+            Some((_, t)) if self.tty && DateTime::parse_from_rfc3339(t).is_ok() => {
+                text.replace(t, &self.times.short_text(t))
+            }
+            _ => text.to_string(),
+        }
+    }
 }
 
 /// What a column holds, which decides how its cells are written.
@@ -444,49 +390,6 @@ fn fit(columns: &[Column], cells: &[Vec<Cell>], width: usize) -> Vec<usize> {
         left -= more;
     }
     widths
-}
-
-/// Prints `table` on stdout for this process's terminal (or pipe).
-pub fn print_table(table: &Table, style: &Style) -> Result<()> {
-    let text = table.render(style);
-    if text.is_empty() {
-        return Ok(());
-    }
-    line(text)
-}
-
-/// One line on stderr saying a list was cut by a limit and how to see it all:
-/// `showing 50 of 218 events (--limit 0 for all)`.
-pub fn truncation_note(shown: u64, total: u64, what: &str, how: &str) {
-    if total > shown {
-        eprintln!("showing {shown} of {total} {what} ({how})");
-    }
-}
-
-/// Prints `value` as pretty JSON on stdout.
-pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
-        // `| head` closed the pipe: not worth a message (main prints none).
-        Some(kind) => write_error(kind.into()),
-        None => Error::general(format!("cannot write JSON: {e}")),
-    })?;
-    writeln!(out).map_err(write_error)?;
-    Ok(())
-}
-
-/// Prints a line on stdout.
-pub fn line(text: impl std::fmt::Display) -> Result<()> {
-    writeln!(std::io::stdout().lock(), "{text}").map_err(write_error)
-}
-
-/// A closed pipe (`| head`) is [`Error::output_closed`], not worth a message.
-pub fn write_error(e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::output_closed()
-    } else {
-        Error::general(format!("cannot write output: {e}"))
-    }
 }
 
 #[cfg(test)]
