@@ -107,13 +107,6 @@ impl Policy {
         }
     }
 
-    /// [`Policy::new`] for a Ui detected here, for callers that do not hold
-    /// the process's Ui yet (`commands/ask.rs` until it passes `app.ui`).
-    pub fn detect(assume_yes: bool) -> Policy {
-        let env = crate::config::Env::from_process();
-        Policy::new(&Ui::detect(&env, false, false), assume_yes)
-    }
-
     /// Pauses other terminal drawing while a question is on screen.
     pub fn with_pause(self, pause: Pause) -> Policy {
         match self {

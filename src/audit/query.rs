@@ -176,15 +176,19 @@ pub(super) fn run(
     Ok(count)
 }
 
-/// How many events match `filter`, ignoring its limit.
-pub(super) fn count(conn: &Connection, filter: &Filter) -> Result<u64> {
-    let (clause, values) = conditions(filter, false);
-    let n: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM events{clause}"),
-        values.as_slice(),
-        |r| r.get(0),
-    )?;
+/// How many events match `filter`, ignoring its limit, counting no further
+/// than `at_most`: a count costs a step per match, and a listing's note
+/// needs no more than "more than 1000".
+pub(super) fn count(conn: &Connection, filter: &Filter, at_most: u64) -> Result<u64> {
+    let (clause, mut values) = conditions(filter, false);
+    let at_most = at_most.min(i64::MAX as u64) as i64;
+    values.push(&at_most);
+    let n: i64 = conn.query_row(&count_sql(&clause), values.as_slice(), |r| r.get(0))?;
     Ok(n.max(0) as u64)
+}
+
+fn count_sql(clause: &str) -> String {
+    format!("SELECT COUNT(*) FROM (SELECT 1 FROM events{clause} LIMIT ?)")
 }
 
 /// The result of recomputing the chain.
@@ -275,12 +279,9 @@ mod tests {
         );
         assert!(listing.contains("events_service_id"), "{listing}");
         assert!(!listing.contains("TEMP B-TREE"), "{listing}");
-        let (clause, values) = conditions(&filter, false);
-        let count = plan(
-            &log,
-            &format!("SELECT COUNT(*) FROM events{clause}"),
-            values,
-        );
+        let (clause, mut values) = conditions(&filter, false);
+        values.push(&1000);
+        let count = plan(&log, &count_sql(&clause), values);
         assert!(
             count.contains("COVERING INDEX events_service_ts"),
             "{count}"

@@ -224,10 +224,11 @@ impl AuditLog {
         query::run(&conn, filter, sink).map_err(|e| db::read_error(&self.path, e))
     }
 
-    /// How many events match `filter`, ignoring its limit.
-    pub fn count(&self, filter: &Filter) -> Result<u64> {
+    /// How many events match `filter`, ignoring its limit, counting no
+    /// further than `at_most`.
+    pub fn count(&self, filter: &Filter, at_most: u64) -> Result<u64> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        query::count(&conn, filter).map_err(|e| db::read_error(&self.path, e))
+        query::count(&conn, filter, at_most).map_err(|e| db::read_error(&self.path, e))
     }
 
     /// Recomputes the whole chain.
@@ -313,6 +314,28 @@ mod tests {
 
     fn store(dir: &Path) -> AuditLog {
         AuditLog::open(&dir.join("audit.db"), RunContext::new("test")).unwrap()
+    }
+
+    #[test]
+    fn a_count_stops_where_it_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = store(dir.path());
+        for _ in 0..12 {
+            log.append(NewEvent::new(Action::PermissionCheck, Decision::Granted).service("slack"))
+                .unwrap();
+        }
+        let slack = Filter {
+            service: Some("slack".into()),
+            limit: Some(2),
+            ..Filter::default()
+        };
+        assert_eq!(log.count(&slack, 100).unwrap(), 12);
+        assert_eq!(log.count(&slack, 5).unwrap(), 5);
+        let github = Filter {
+            service: Some("github".into()),
+            ..Filter::default()
+        };
+        assert_eq!(log.count(&github, 100).unwrap(), 0);
     }
 
     #[test]

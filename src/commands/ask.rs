@@ -8,7 +8,6 @@ use crate::app::App;
 use crate::approval::Policy;
 use crate::cli::AskArgs;
 use crate::error::{Error, Result};
-use crate::output;
 use crate::progress::{Mode, Progress};
 use crate::session;
 
@@ -23,7 +22,7 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
     let settings = ModelSettings::from_settings(&app.settings);
     let mode = Mode::pick(&app.ui, args.quiet || (args.json && !app.ui.stderr_tty));
     let progress = Progress::new(app.ui, mode, !args.json);
-    let policy = Policy::detect(args.yes).with_pause(progress.pause());
+    let policy = Policy::new(&app.ui, args.yes).with_pause(progress.pause());
     let broker = session::open_broker(app, "ask", Arc::new(policy))?;
     let offered = agent::offered_tools(
         crate::providers::registry(),
@@ -44,9 +43,9 @@ pub fn run(app: &App, args: AskArgs) -> Result<()> {
     })??;
     progress.finish();
     if args.json {
-        output::print_json(&report)?;
+        app.ui.json(&report)?;
     } else if report.answer.is_empty() && error.is_none() {
-        eprintln!("(the model gave an empty answer)");
+        app.ui.status("(the model gave an empty answer)");
     }
     match error {
         Some(e) => Err(e),

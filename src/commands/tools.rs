@@ -13,7 +13,7 @@ use crate::approval::Policy;
 use crate::cli::ToolCallArgs;
 use crate::error::{Error, Result};
 use crate::ops::tools::{self as ops, LeftOut};
-use crate::output::{Cell, Color, Column, Table};
+use crate::output::{Cell, Color, Column, Table, Total};
 use crate::providers;
 use crate::service::Service;
 use crate::tools::flags;
@@ -94,7 +94,8 @@ pub fn call(app: &App, args: ToolCallArgs) -> Result<()> {
     }
     match ops::left_out(&result.value, shown, limit) {
         Some((LeftOut::Counted { total }, how)) => {
-            app.ui.truncation_note(shown, total, "items", &how)
+            app.ui
+                .truncation_note(shown, Total::Exactly(total), "items", &how)
         }
         Some((LeftOut::More, how)) => app
             .ui

@@ -9,6 +9,7 @@ use crate::app::App;
 use crate::audit::{self, AuditLog, Event, Filter, MissingDelivered, VerifyReport};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::output::Total;
 use crate::service::Service;
 use crate::timespec;
 
@@ -93,16 +94,27 @@ impl Listing {
     }
 
     /// How many events match in all, when the limit stopped the listing at
-    /// `shown` (`showing 50 of 218 events`).
-    pub fn total_if_cut(&self, shown: u64) -> Result<Option<u64>> {
+    /// `shown` (`showing 50 of 218 events`). Counted up to 1000 (or `shown`,
+    /// when more are shown): a count reads every match, so past that the
+    /// note says "more than 1000".
+    pub fn total_if_cut(&self, shown: u64) -> Result<Option<Total>> {
+        let cap = COUNTED_AT_MOST.max(shown);
         match &self.store {
             Some(store) if self.filter.limit.is_some_and(|l| shown >= l) => {
-                store.count(&self.filter).map(Some)
+                let n = store.count(&self.filter, cap + 1)?;
+                Ok(Some(if n > cap {
+                    Total::MoreThan(cap)
+                } else {
+                    Total::Exactly(n)
+                }))
             }
             _ => Ok(None),
         }
     }
 }
+
+/// The most matches a cut listing counts for its note.
+const COUNTED_AT_MOST: u64 = 1000;
 
 /// The chain's state: intact, broken, or missing what was delivered.
 pub struct Verification {

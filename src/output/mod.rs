@@ -105,7 +105,9 @@ impl Ui {
 
     /// `value` as pretty JSON on stdout.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        print_json(value)
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value).map_err(json_error)?;
+        writeln!(out).map_err(write_error)
     }
 
     /// A JSON array (or NDJSON) written item by item, for listings too long
@@ -159,9 +161,10 @@ impl Ui {
     }
 
     /// One line on stderr saying a list was cut by a limit and how to see it
-    /// all: `showing 50 of 218 events (--limit 0 for all)`.
-    pub fn truncation_note(&self, shown: u64, total: u64, what: &str, how: &str) {
-        if total > shown {
+    /// all: `showing 50 of 218 events (--limit 0 for all)`; nothing when
+    /// no more than `shown` exist.
+    pub fn truncation_note(&self, shown: u64, total: Total, what: &str, how: &str) {
+        if total.at_least() > shown {
             self.status(format_args!("showing {shown} of {total} {what} ({how})"));
         }
     }
@@ -250,12 +253,31 @@ impl JsonList {
     }
 }
 
-/// Prints `value` as pretty JSON on stdout ([`Ui::json`]).
-pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(json_error)?;
-    writeln!(out).map_err(write_error)?;
-    Ok(())
+/// How many items a cut list stood for: exactly, or more than a count
+/// that was not taken further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exactly(u64),
+    MoreThan(u64),
+}
+
+impl Total {
+    /// The count to compare with what was shown (a lower bound for `MoreThan`).
+    pub fn at_least(self) -> u64 {
+        match self {
+            Total::Exactly(n) => n,
+            Total::MoreThan(n) => n + 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Total::Exactly(n) => write!(f, "{n}"),
+            Total::MoreThan(n) => write!(f, "more than {n}"),
+        }
+    }
 }
 
 fn json_error(e: serde_json::Error) -> Error {
@@ -278,6 +300,15 @@ pub fn write_error(e: std::io::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_total_reads_as_a_count_or_a_bound() {
+        assert_eq!(Total::Exactly(218).to_string(), "218");
+        assert_eq!(Total::MoreThan(1000).to_string(), "more than 1000");
+        assert_eq!(Total::MoreThan(1000).at_least(), 1001);
+        assert_eq!(Total::Exactly(50).at_least(), 50);
+    }
+
     use super::*;
 
     #[test]
