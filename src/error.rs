@@ -53,8 +53,17 @@ pub struct Error {
     pub kind: ExitCode,
     pub message: String,
     pub hint: Option<String>,
+    /// What callers act on besides the exit code.
+    cause: Option<Cause>,
+}
+
+/// A failure some caller acts on by kind, never by reading its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
     /// The reader of our output went away (`| head`): see [`Error::output_closed`].
-    output_closed: bool,
+    OutputClosed,
+    /// A write the person (or the approval policy) did not approve.
+    NotApproved,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,22 +74,30 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
-            output_closed: false,
+            cause: None,
         }
     }
 
     /// Whoever read our output closed it (`devcontext audit | head`): the
     /// command stops with exit 1 and no message, since nobody is reading.
     pub fn output_closed() -> Self {
-        Error {
-            output_closed: true,
-            ..Self::general("output closed")
-        }
+        Self::general("output closed").because(Cause::OutputClosed)
     }
 
     /// True for [`Error::output_closed`]: `main` prints no line for it.
     pub fn is_output_closed(&self) -> bool {
-        self.output_closed
+        self.cause == Some(Cause::OutputClosed)
+    }
+
+    /// The same error, marked with what caused it.
+    pub fn because(mut self, cause: Cause) -> Self {
+        self.cause = Some(cause);
+        self
+    }
+
+    /// What caused it, where a caller acts on that.
+    pub fn cause(&self) -> Option<Cause> {
+        self.cause
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{ApiClient, ApiResponse, Body, Broker, CallInfo};
 use crate::approval::{Approval, ApprovalRequest, WritePreview};
 use crate::audit::{Action, Decision, NewEvent};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
 use crate::perms::{self, Verdict};
 
 /// How a write's fields are encoded in its body.
@@ -119,6 +119,7 @@ impl Broker {
                 "{} was not approved: {reason}",
                 call.full_name()
             ))
+            .because(Cause::NotApproved)
             .with_hint(format!(
                 "approve it at the prompt, pass --yes, or run `devcontext perms grant {} --for 1h`",
                 call.full_name()

@@ -22,7 +22,7 @@ use super::catalog::{self, Selection};
 use crate::app::App;
 use crate::audit::{Action, AuditLog, Decision, NewEvent};
 use crate::broker::Broker;
-use crate::error::{Error, ExitCode};
+use crate::error::{Cause, Error};
 use crate::perms::{self, Access, Verdict};
 use crate::providers;
 use crate::session;
@@ -152,10 +152,7 @@ fn failure(spec: &ToolSpec, e: Error) -> CallToolResult {
 /// Over MCP there is no prompt and no `--yes`: a refused write's way forward
 /// is a time-boxed grant the person gives in their own terminal.
 fn mcp_hint(spec: &ToolSpec, e: Error) -> Error {
-    if e.kind == ExitCode::Blocked
-        && spec.access == Access::Write
-        && e.message.contains("was not approved")
-    {
+    if e.cause() == Some(Cause::NotApproved) && spec.access == Access::Write {
         e.with_hint(format!(
             "the person can allow it for a while with `devcontext perms grant {} --for 1h`",
             spec.full_name()
