@@ -19,7 +19,7 @@ use crate::service::Service;
 use crate::tools::flags;
 
 pub fn list(app: &App, json: bool) -> Result<()> {
-    let rows = ops::catalog(app);
+    let rows = ops::catalog(app, providers::registry());
     if json {
         return app.ui.json(&rows);
     }

@@ -11,10 +11,10 @@ use crate::app::App;
 use crate::approval::Approver;
 use crate::error::Result;
 use crate::perms::{self, Access, Verdict};
-use crate::providers;
+
 use crate::service::Service;
 use crate::session;
-use crate::tools::{Tool, ToolResult, ToolSpec};
+use crate::tools::{Registry, Tool, ToolResult, ToolSpec};
 
 /// One row of `devcontext tools --json` (stable field names).
 #[derive(Debug, Serialize)]
@@ -40,9 +40,9 @@ pub struct Permission {
     pub reason: String,
 }
 
-/// Every tool, with what the rules say about it now.
-pub fn catalog(app: &App) -> Vec<ToolRow> {
-    providers::registry()
+/// Every tool of `table`, with what the rules say about it now.
+pub fn catalog(app: &App, table: &Registry) -> Vec<ToolRow> {
+    table
         .iter()
         .map(|tool| (tool, &tool.spec))
         .map(|(tool, t)| ToolRow {
