@@ -80,10 +80,11 @@ area() {
       suites+=(--test invariants --test tools_emulator --test prompt_injection --test ask) ;;
     callback)
       # The loopback listener, and the checks of what arrives there: the
-      # state (login's `browser`, connect's `MyAccount::connect`) and the issuer.
+      # state (login's `browser`, connect's `MyAccount::connect`) and the issuer;
+      # and connect's reading of Auth0's connect answer (`read_connect_start`).
       files=(src/auth/callback.rs src/auth/login.rs src/auth/connect.rs)
-      res=('Callback::' 'src/auth/login\.rs:.* in browser$' 'src/auth/connect\.rs:.* in MyAccount<.a>::connect$')
-      suites+=(--test invariants --test auth_flows) ;;
+      res=('Callback::' 'src/auth/login\.rs:.* in browser$' 'src/auth/connect\.rs:.* in (MyAccount<.a>::connect|read_connect_start)$')
+      suites+=(--test invariants --test auth_flows --test callback_state) ;;
     credentials)
       files=(src/auth/credentials.rs)
       res=('(CredentialStore::(read_file|write_file|remove_stale_temp_files|lock|lock_path|file_path|get|set|set_locked|delete)\b|private_file|<impl std::fmt::Debug for Secret>)')

@@ -247,19 +247,11 @@ impl<'a> MyAccount<'a> {
         let started = self
             .request(reqwest::Method::POST, "connect", Some(body), &[])
             .await?;
-        let connect_uri = started["connect_uri"].as_str().unwrap_or_default();
-        let auth_session = started["auth_session"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let ticket = started["connect_params"]["ticket"]
-            .as_str()
-            .unwrap_or_default();
-        if connect_uri.is_empty() || auth_session.is_empty() || ticket.is_empty() {
-            return Err(Error::upstream(
-                "Auth0's connect answer is missing connect_uri, auth_session or ticket",
-            ));
-        }
+        let ConnectStart {
+            connect_uri,
+            auth_session,
+            ticket,
+        } = read_connect_start(&started)?;
         let mut url = crate::net::secure_url(connect_uri, "connect URL")?;
         url.query_pairs_mut().append_pair("ticket", ticket);
         let opened = browser.is_some_and(|b| b.open(url.as_str()));
@@ -305,6 +297,36 @@ impl<'a> MyAccount<'a> {
         serde_json::from_value(completed)
             .map_err(|e| Error::upstream(format!("unexpected answer to connect/complete ({e})")))
     }
+}
+
+/// What Auth0's answer to `POST .../connect` must carry, all three non-empty:
+/// where the browser goes, the session `complete` names, and the ticket
+/// added to the URL.
+#[derive(Debug, PartialEq)]
+struct ConnectStart<'v> {
+    connect_uri: &'v str,
+    auth_session: &'v str,
+    ticket: &'v str,
+}
+
+/// Reads the connect answer; one field missing or empty refuses it.
+/// Outside input: never panics.
+fn read_connect_start(started: &serde_json::Value) -> Result<ConnectStart<'_>> {
+    let connect_uri = started["connect_uri"].as_str().unwrap_or_default();
+    let auth_session = started["auth_session"].as_str().unwrap_or_default();
+    let ticket = started["connect_params"]["ticket"]
+        .as_str()
+        .unwrap_or_default();
+    if connect_uri.is_empty() || auth_session.is_empty() || ticket.is_empty() {
+        return Err(Error::upstream(
+            "Auth0's connect answer is missing connect_uri, auth_session or ticket",
+        ));
+    }
+    Ok(ConnectStart {
+        connect_uri,
+        auth_session,
+        ticket,
+    })
 }
 
 /// What `devcontext connect SERVICE [--scopes …]` will do, decided locally
@@ -386,6 +408,47 @@ mod tests {
 
     fn v(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_connect_answer_lacking_any_one_field_is_refused() {
+        let full = json!({
+            "connect_uri": "https://tenant.example/connect",
+            "auth_session": "as_1",
+            "connect_params": {"ticket": "t_1"},
+            "expires_in": 300,
+        });
+        assert_eq!(
+            read_connect_start(&full).unwrap(),
+            ConnectStart {
+                connect_uri: "https://tenant.example/connect",
+                auth_session: "as_1",
+                ticket: "t_1",
+            }
+        );
+        // Each field alone missing, empty or not a string.
+        for pointer in ["/connect_uri", "/auth_session", "/connect_params/ticket"] {
+            for bad in [None, Some(json!("")), Some(json!(7))] {
+                let mut answer = full.clone();
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                let object = answer.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+                match &bad {
+                    None => {
+                        object.remove(key);
+                    }
+                    Some(v) => {
+                        object.insert(key.to_string(), v.clone());
+                    }
+                }
+                let err = read_connect_start(&answer).unwrap_err();
+                assert!(
+                    err.to_string()
+                        .contains("missing connect_uri, auth_session or ticket"),
+                    "{pointer} {bad:?}: {err}"
+                );
+            }
+        }
+        assert!(read_connect_start(&json!({"connect_params": null})).is_err());
     }
 
     #[test]
