@@ -6,122 +6,45 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Stdio;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
 
-use common::{Emulator, browser_script};
+use common::TestEnv;
 
-struct Env {
-    emu: Emulator,
-    home: tempfile::TempDir,
-    browser: PathBuf,
-    store: &'static str,
+/// The harness's test environment with this credential store (`file`,
+/// `keyring` or `auto`). The keyring session's variables pass through:
+/// scripts/test.sh runs the suite inside a D-Bus session with gnome-keyring.
+fn env_with_store(store: &str) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set("DEVCONTEXT_CREDENTIAL_STORE", store);
+    for var in [
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_RUNTIME_DIR",
+        "GNOME_KEYRING_CONTROL",
+        "XDG_DATA_HOME",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            env.set(var, &v);
+        }
+    }
+    env
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        // for the leak scan after the suite (a no-op without DEVCONTEXT_LEAK_DIR)
-        common::keep_home(self.home.path());
-    }
+fn login(env: &TestEnv) {
+    env.dc()
+        .args(["login"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Logged in as dana@example.com"));
 }
 
-impl Env {
-    fn new(store: &'static str) -> Env {
-        let emu = Emulator::start();
-        let home = tempfile::tempdir().unwrap();
-        let browser = browser_script(home.path());
-        Env {
-            emu,
-            home,
-            browser,
-            store,
-        }
-    }
-
-    fn std_dc(&self) -> StdCommand {
-        let mut cmd = common::devcontext();
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
-            .env("DEVCONTEXT_CALLBACK_PORT", "0")
-            .env("DEVCONTEXT_CREDENTIAL_STORE", self.store)
-            .env("BROWSER", &self.browser)
-            .env("NO_COLOR", "1");
-        for var in [
-            "DBUS_SESSION_BUS_ADDRESS",
-            "XDG_RUNTIME_DIR",
-            "GNOME_KEYRING_CONTROL",
-            "XDG_DATA_HOME",
-        ] {
-            if let Ok(v) = std::env::var(var) {
-                cmd.env(var, v);
-            }
-        }
-        for (k, v) in &self.emu.env {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    fn dc(&self) -> Command {
-        let mut cmd = Command::from_std(self.std_dc());
-        cmd.timeout(std::time::Duration::from_secs(60));
-        cmd
-    }
-
-    fn control(&self, method: &str, path: &str, body: Value) -> Value {
-        let out = StdCommand::new("curl")
-            .args([
-                "-s",
-                "-X",
-                method,
-                "-H",
-                "content-type: application/json",
-                "-d",
-            ])
-            .arg(body.to_string())
-            .arg(format!("{}{path}", self.emu.url))
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let out = StdCommand::new("curl")
-            .args(["-s"])
-            .arg(format!("{}{path}", self.emu.url))
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.dc().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn login(&self) {
-        self.dc()
-            .args(["login"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Logged in as dana@example.com"));
-    }
-
-    fn connect_all(&self) {
-        for s in ["github", "slack", "google"] {
-            self.dc().args(["connect", s]).assert().success();
-        }
+fn connect_all(env: &TestEnv) {
+    for s in ["github", "slack", "google"] {
+        env.dc().args(["connect", s]).assert().success();
     }
 }
 
@@ -135,13 +58,13 @@ fn service<'a>(list: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn browser_login_connect_list_disconnect_and_logout() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     env.dc()
         .args(["connect", "github"])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("devcontext login"));
-    env.login();
+    login(&env);
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["user"]["email"], "dana@example.com");
     assert_eq!(status["login"]["credential_store"], "file");
@@ -163,7 +86,7 @@ fn browser_login_connect_list_disconnect_and_logout() {
         );
     }
 
-    env.connect_all();
+    connect_all(&env);
     let accounts = env.json(&["connections", "--json"]);
     let connections: Vec<_> = accounts
         .as_array()
@@ -240,7 +163,7 @@ fn browser_login_connect_list_disconnect_and_logout() {
 
 #[test]
 fn device_login_waits_for_approval() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     env.control(
         "POST",
         "/__emulator/knobs",
@@ -309,7 +232,7 @@ fn device_login_waits_for_approval() {
 
 #[test]
 fn device_login_denied_is_reported() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     env.control(
         "POST",
         "/__emulator/knobs",
@@ -345,7 +268,7 @@ fn device_login_denied_is_reported() {
 
 #[test]
 fn bad_tenant_settings_get_one_line_with_a_hint() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     env.dc()
         .env("DEVCONTEXT_AUTH0_DOMAIN", "http://auth.example.com")
         .args(["login"])
@@ -383,8 +306,8 @@ fn keyring_holds_credentials_under_a_secret_service() {
         );
         return;
     }
-    let env = Env::new("keyring");
-    env.login();
+    let env = env_with_store("keyring");
+    login(&env);
     let status = env.json(&["status", "--json"]);
     assert_eq!(status["login"]["credential_store"], "keyring");
     assert!(
@@ -399,7 +322,7 @@ fn keyring_holds_credentials_under_a_secret_service() {
 
 #[test]
 fn auto_store_falls_back_to_a_file_with_a_warning_without_a_keyring() {
-    let env = Env::new("auto");
+    let env = env_with_store("auto");
     let out = env
         .dc()
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
@@ -424,7 +347,7 @@ fn auto_store_falls_back_to_a_file_with_a_warning_without_a_keyring() {
 
 #[test]
 fn no_secret_leaks_into_state_files_or_output() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     let mut outputs = String::new();
     let mut run = |args: &[&str]| {
         let out = env.dc().args(args).arg("-v").output().unwrap();
@@ -495,8 +418,8 @@ fn no_secret_leaks_into_state_files_or_output() {
 
 #[test]
 fn rotated_refresh_tokens_survive_concurrent_runs() {
-    let env = Env::new("file");
-    env.login();
+    let env = env_with_store("file");
+    login(&env);
     env.control(
         "POST",
         "/__emulator/knobs",
@@ -537,7 +460,7 @@ fn rotated_refresh_tokens_survive_concurrent_runs() {
 
 #[test]
 fn config_prompts_keep_the_secret_out_of_the_config_file() {
-    let env = Env::new("file");
+    let env = env_with_store("file");
     let var = |k: &str| env.emu.env.iter().find(|(n, _)| n == k).unwrap().1.clone();
     let (domain, client_id, secret) = (
         var("DEVCONTEXT_AUTH0_DOMAIN"),
@@ -551,7 +474,7 @@ fn config_prompts_keep_the_secret_out_of_the_config_file() {
         .code(2)
         .stderr(predicate::str::contains("needs a terminal"));
     // on a terminal (util-linux `script` gives it a pty): the answers are saved
-    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let bin = common::devcontext_bin().display();
     let mut cmd = env.std_dc();
     cmd.env_remove("DEVCONTEXT_AUTH0_DOMAIN")
         .env_remove("DEVCONTEXT_AUTH0_CLIENT_ID")

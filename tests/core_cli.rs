@@ -5,18 +5,12 @@
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn dc(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("devcontext").unwrap();
-    cmd.env_clear()
-        .env("DEVCONTEXT_HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    cmd
-}
+mod common;
+
+use common::dc_at as dc;
 
 fn json(home: &Path, args: &[&str]) -> Value {
     let out = dc(home).args(args).output().unwrap();

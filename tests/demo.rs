@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn demo(tmp: &Path) -> Command {
     let root = env!("CARGO_MANIFEST_DIR");
     // Started the way a terminal starts it: SIGINT at its default, even when
@@ -23,13 +25,12 @@ fn demo(tmp: &Path) -> Command {
     .env_clear()
     .env("PATH", std::env::var("PATH").unwrap_or_default())
     .env("TMPDIR", tmp)
-    // The binaries this test was built with: no build inside the test, whose
-    // feature set (no dev-dependencies) could differ and take minutes.
+    // The binaries this test was built with (the emulator sits next to
+    // devcontext): no build inside the script, whose feature set (no
+    // dev-dependencies) could differ and take minutes.
     .env(
         "DEVCONTEXT_BIN_DIR",
-        Path::new(env!("CARGO_BIN_EXE_devcontext"))
-            .parent()
-            .unwrap(),
+        common::emulator_bin().parent().unwrap(),
     )
     .env("TZ", "XST-1")
     .env("NO_COLOR", "1")

@@ -705,7 +705,7 @@ fn export_on_a_terminal_at_80_and_120_columns() {
     let mut env = TestEnv::connected();
     write_config(&env, "[export]\nbatch_size = 3\n");
     export_to(&mut env, tap.port, &key);
-    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let bin = common::devcontext_bin().display();
     for cols in [80, 120] {
         tool_call(&env); // with the collector up, shipped when it ends
         env.dc().args(["audit", "export"]).assert().success();

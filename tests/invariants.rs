@@ -13,20 +13,12 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-fn dc(home: &Path) -> Command {
-    let mut cmd = Command::from_std(common::devcontext());
-    cmd.env_clear()
-        .env("DEVCONTEXT_HOME", home)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1");
-    cmd
-}
+use common::dc_at as dc;
 
 /// A home whose audit store holds five events written by the binary:
 /// granted changes, a denied check and granted checks.
@@ -436,7 +428,7 @@ fn a_write_is_refused_without_a_prompt_unless_stdin_and_stderr_are_both_terminal
     let env = common::TestEnv::new();
     env.login();
     env.connect("slack", Some(common::SLACK_SCOPES_WITH_WRITE));
-    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let bin = common::devcontext_bin().display();
     let post = format!("{bin} tool slack post_message --channel general --text 'standup in 5'");
     for (what, redirect) in [
         ("stdin not a terminal", "</dev/null"),

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::TestEnv;
@@ -636,7 +636,7 @@ fn the_mcp_inspector_cli_lists_and_calls_a_tool() {
 
 #[test]
 fn mcp_help_names_the_setup_and_the_flags() {
-    let out = Command::new(env!("CARGO_BIN_EXE_devcontext"))
+    let out = common::devcontext()
         .args(["mcp", "--help"])
         .output()
         .unwrap();

@@ -111,22 +111,18 @@ impl Env {
     }
 
     fn dc(&self) -> Command {
-        let mut cmd = Command::from_std(common::devcontext());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DEVCONTEXT_HOME", self.home())
-            .env(
-                "DEVCONTEXT_AUTH0_DOMAIN",
-                format!("http://127.0.0.1:{PROVIDER_PORT}"),
-            )
-            .env("DEVCONTEXT_AUTH0_CLIENT_ID", CLIENT_ID)
-            .env("DEVCONTEXT_AUTH0_CLIENT_SECRET", CLIENT_SECRET)
-            .env("DEVCONTEXT_CALLBACK_PORT", CALLBACK_PORT.to_string())
-            .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
-            .env("BROWSER", root().join("tests/oidc/browser.sh"))
-            .env("OIDC_BROWSER_LOG", self.browser_log())
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(120));
+        let mut cmd = common::dc_at(&self.home());
+        cmd.env(
+            "DEVCONTEXT_AUTH0_DOMAIN",
+            format!("http://127.0.0.1:{PROVIDER_PORT}"),
+        )
+        .env("DEVCONTEXT_AUTH0_CLIENT_ID", CLIENT_ID)
+        .env("DEVCONTEXT_AUTH0_CLIENT_SECRET", CLIENT_SECRET)
+        .env("DEVCONTEXT_CALLBACK_PORT", CALLBACK_PORT.to_string())
+        .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
+        .env("BROWSER", root().join("tests/oidc/browser.sh"))
+        .env("OIDC_BROWSER_LOG", self.browser_log())
+        .timeout(Duration::from_secs(120));
         cmd
     }
 

@@ -321,7 +321,7 @@ fn a_terminal_without_a_size_counts_as_80_columns() {
         .args(["-qec"])
         .arg(format!(
             "stty cols 0 rows 0; {} audit --limit 5",
-            env!("CARGO_BIN_EXE_devcontext")
+            common::devcontext_bin().display()
         ))
         .arg("/dev/null")
         .envs(env.std_dc().get_envs().filter_map(|(k, v)| Some((k, v?))))

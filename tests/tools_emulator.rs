@@ -410,7 +410,7 @@ fn provider_failures_are_handled_and_audited() {
 #[test]
 fn terminal_prompt_shows_the_write_and_defaults_to_no() {
     let env = TestEnv::connected();
-    let bin = env!("CARGO_BIN_EXE_devcontext");
+    let bin = common::devcontext_bin().display();
     let run = |answer: &str| {
         let mut child = common::captured("script")
             .args([

@@ -7,6 +7,12 @@
 //!
 //! Use it with `mod common;` and `let env = common::TestEnv::connected();`.
 //!
+//! It is the one place a test builds a `devcontext` command: [`TestEnv::dc`]
+//! (with the emulator), [`dc_at`] (a home of the test's own, clean
+//! environment), [`devcontext`] (nothing set); [`devcontext_bin`] and
+//! [`emulator_bin`] give the paths where only a path will do (a pty,
+//! `script -c`, a spawned server).
+//!
 //! Leak scan: when `DEVCONTEXT_LEAK_DIR` is set (scripts/test.sh sets it),
 //! every command run through the harness ([`TestEnv::std_dc`], [`TestEnv::dc`],
 //! their helpers, [`devcontext`], [`captured`]) goes through a capture script
@@ -52,7 +58,7 @@ impl Emulator {
 
     /// Starts the emulator with these arguments (e.g. `--public-url`).
     pub fn start_with(args: &[&str]) -> Emulator {
-        let mut child = StdCommand::new(env!("CARGO_BIN_EXE_devcontext-emulator"))
+        let mut child = StdCommand::new(emulator_bin())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -264,14 +270,127 @@ pub fn captured(program: impl AsRef<OsStr>) -> StdCommand {
     captured_as(&test_label(), false, program.as_ref())
 }
 
+/// The `devcontext` binary under test, for what must start it by path: a
+/// pty, a `script -c` line, an MCP client that spawns it. A test that runs it
+/// as a command builds that command with [`devcontext`], [`dc_at`] or
+/// [`TestEnv::dc`], which capture its output for the leak scan.
+pub fn devcontext_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_devcontext"))
+}
+
 /// `Command::new` of the `devcontext` binary (nothing else set), captured like
 /// [`captured`] but the child is devcontext itself (same PID).
 pub fn devcontext() -> StdCommand {
-    captured_as(
-        &test_label(),
-        true,
-        env!("CARGO_BIN_EXE_devcontext").as_ref(),
-    )
+    captured_as(&test_label(), true, devcontext_bin().as_os_str())
+}
+
+/// `devcontext` with a clean environment: only `PATH`, `DEVCONTEXT_HOME=home`
+/// and `NO_COLOR=1`, captured for the leak scan. The base of every command a
+/// test runs on a home of its own (no emulator); [`TestEnv::std_dc`] adds the
+/// emulator's settings to the same base.
+pub fn std_dc_at(home: &Path) -> StdCommand {
+    clean_dc(&test_label(), home)
+}
+
+/// [`std_dc_at`] as an `assert_cmd` command (no timeout).
+pub fn dc_at(home: &Path) -> Command {
+    Command::from_std(std_dc_at(home))
+}
+
+fn clean_dc(label: &str, home: &Path) -> StdCommand {
+    let mut cmd = captured_as(label, true, devcontext_bin().as_os_str());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DEVCONTEXT_HOME", home)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// The `devcontext-emulator` binary, next to the `devcontext` binary under
+/// test (same target folder and profile).
+///
+/// The emulator is a package of its own (emulator/, a workspace member), so
+/// cargo gives this package's tests no `CARGO_BIN_EXE_` for it. A plain
+/// `cargo test` builds it before any suite runs (its own emulator/tests/smoke.rs
+/// needs it). A run that selects only some suites (`cargo test --test
+/// core_cli`, cargo-mutants) does not: when the binary is missing or older
+/// than the emulator's files, the first test of the suite that needs it
+/// builds it (said on stderr) with `cargo test --no-run --workspace --test
+/// smoke`, which resolves dependency features the way the root's `cargo test`
+/// does and so reuses what that run built (a `cargo build -p
+/// devcontext-emulator` would build axum, hyper and tokio over again).
+pub fn emulator_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = devcontext_bin().with_file_name(format!(
+            "devcontext-emulator{}",
+            std::env::consts::EXE_SUFFIX
+        ));
+        if !emulator_is_fresh(&bin) {
+            build_emulator(&bin);
+        }
+        bin
+    })
+}
+
+/// The binary exists and is newer than every file of the emulator package.
+fn emulator_is_fresh(bin: &Path) -> bool {
+    fn newest(path: &Path) -> std::time::SystemTime {
+        let mut t = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                t = t.max(newest(&entry.path()));
+            }
+        }
+        t
+    }
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator");
+    built >= newest(&package.join("Cargo.toml")) && built >= newest(&package.join("src"))
+}
+
+/// Builds the emulator into the folder `bin` is in, `TARGET/PROFILE/`
+/// (`debug` is what `cargo test` builds by default).
+fn build_emulator(bin: &Path) {
+    use std::io::Write;
+    let dir = bin.parent().expect("the binary's folder");
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => None,
+        Some(name) => Some(name),
+        None => panic!("no profile folder above {}", bin.display()),
+    };
+    let target = dir.parent().expect("the target folder");
+    let _ = writeln!(
+        std::io::stderr(),
+        "building devcontext-emulator into {}: this cargo run did not build it, \
+         or it is older than emulator/",
+        dir.display()
+    );
+    let mut cargo = StdCommand::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .args(["test", "--no-run", "--quiet", "--locked", "--workspace"])
+        .args(["--test", "smoke"])
+        .arg("--manifest-path")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    if let Some(profile) = profile {
+        cargo.args(["--profile", profile]);
+    }
+    let status = cargo
+        .status()
+        .expect("run cargo to build devcontext-emulator");
+    assert!(
+        status.success() && emulator_is_fresh(bin),
+        "could not build {} (run `cargo build -p devcontext-emulator`)",
+        bin.display()
+    );
 }
 
 /// With a leak dir, moves a test's home there (copies it if it cannot be
@@ -368,15 +487,14 @@ impl TestEnv {
         self.overrides.push((key.to_string(), value.to_string()));
     }
 
+    /// `devcontext` with the test environment: [`std_dc_at`]'s clean base on
+    /// this home, the emulator's settings, the browser script, a file
+    /// credential store, any [`TestEnv::set`] overrides; stdin not a terminal.
     pub fn std_dc(&self) -> StdCommand {
-        let mut cmd = captured_as(&self.label, true, env!("CARGO_BIN_EXE_devcontext").as_ref());
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DEVCONTEXT_HOME", self.home.path().join("dc"))
-            .env("DEVCONTEXT_CALLBACK_PORT", "0")
+        let mut cmd = clean_dc(&self.label, &self.home.path().join("dc"));
+        cmd.env("DEVCONTEXT_CALLBACK_PORT", "0")
             .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
             .env("BROWSER", &self.browser)
-            .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         for (k, v) in self.emu.env.iter().chain(self.overrides.iter()) {
             cmd.env(k, v);

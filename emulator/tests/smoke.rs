@@ -1,6 +1,12 @@
 //! Smoke test of the `devcontext-emulator` binary itself: it starts, prints
 //! its configuration, and serves discovery, the device flow, a Token Vault
 //! error and the demo model the way devcontext's other tests rely on.
+//!
+//! Being an integration test of this package, it also makes a plain `cargo
+//! test` build the emulator binary before devcontext's suites run; they find
+//! it next to the devcontext binary (tests/common/mod.rs, `emulator_bin`,
+//! which runs `cargo test --no-run --workspace --test smoke` when a run did
+//! not build it: keep this file's name).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
