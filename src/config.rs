@@ -196,6 +196,11 @@ pub struct Settings {
 pub const MAX_TIMEOUT_SECS: u64 = 86_400;
 /// The most tool calls per model reply that can be configured.
 pub const MAX_TOOL_CALLS: u32 = 256;
+/// `[model] max_tool_calls` when unset: the tool calls one reply may ask for.
+pub const DEFAULT_TOOL_CALLS: usize = 16;
+/// `[model] timeout_secs` when unset: the deadline of one model call (local
+/// models on a CPU are slow).
+pub const DEFAULT_MODEL_DEADLINE_SECS: u64 = 600;
 
 /// A whole-number setting from `key` in the environment, else the file,
 /// else `default`; it must be from 1 to `max`.
@@ -363,7 +368,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_TIMEOUT_SECS",
             "[model] timeout_secs",
             m.timeout_secs,
-            crate::agent::DEFAULT_DEADLINE_SECS,
+            DEFAULT_MODEL_DEADLINE_SECS,
             MAX_TIMEOUT_SECS,
         )?;
         let model_max_tool_calls = whole(
@@ -371,7 +376,7 @@ impl Settings {
             "DEVCONTEXT_MODEL_MAX_TOOL_CALLS",
             "[model] max_tool_calls",
             m.max_tool_calls.map(u64::from),
-            crate::agent::DEFAULT_TOOL_CALLS as u64,
+            DEFAULT_TOOL_CALLS as u64,
             MAX_TOOL_CALLS as u64,
         )? as u32;
         let credential_store = pick(None, "DEVCONTEXT_CREDENTIAL_STORE", file.credential_store)

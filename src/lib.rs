@@ -29,6 +29,7 @@ pub mod perms;
 pub mod progress;
 pub mod providers;
 pub mod redact;
+pub mod runtime;
 pub mod sanitize;
 pub mod service;
 pub mod session;

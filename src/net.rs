@@ -192,7 +192,7 @@ pub fn human_bytes(n: usize) -> String {
 /// path (empty, `.`, `..`, or holding `/` or `\`) is refused: URL parsers
 /// treat `%2e%2e` like `..`, so encoding alone is not enough.
 pub fn path_segment(value: &str) -> std::result::Result<String, String> {
-    let shown = crate::providers::truncate(value, 60);
+    let shown = crate::sanitize::truncate(value, 60);
     if value.is_empty() {
         return Err("an empty path segment".into());
     }

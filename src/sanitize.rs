@@ -68,6 +68,17 @@ fn push_marker(out: &mut String, c: char) {
     }
 }
 
+/// Cuts `text` to `max` characters, ending with "…" when cut; folds newlines.
+pub fn truncate(text: &str, max: usize) -> String {
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        return folded;
+    }
+    let mut out: String = folded.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,9 +32,9 @@ pub struct ReplyLimits {
 /// The default answer cap: far beyond any brief (a few KB).
 pub const DEFAULT_ANSWER_BYTES: usize = 1024 * 1024;
 /// The default number of tool calls one reply may ask for.
-pub const DEFAULT_TOOL_CALLS: usize = 16;
+pub const DEFAULT_TOOL_CALLS: usize = crate::config::DEFAULT_TOOL_CALLS;
 /// The default deadline of one model call: local models on a CPU are slow.
-pub const DEFAULT_DEADLINE_SECS: u64 = 600;
+pub const DEFAULT_DEADLINE_SECS: u64 = crate::config::DEFAULT_MODEL_DEADLINE_SECS;
 /// The largest `GET /models` body read.
 pub const MAX_MODELS_BODY: usize = 1024 * 1024;
 /// The largest error body read from the model endpoint.

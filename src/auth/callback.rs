@@ -163,7 +163,7 @@ pub fn describe_error(params: &HashMap<String, String>) -> String {
     } else {
         format!("{error}: {description}")
     };
-    crate::sanitize::line(&crate::providers::truncate(&text, 300)).into_owned()
+    crate::sanitize::line(&crate::sanitize::truncate(&text, 300)).into_owned()
 }
 
 /// What opens a URL in the user's browser: `$BROWSER` (read through

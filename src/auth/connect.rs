@@ -205,7 +205,7 @@ impl<'a> MyAccount<'a> {
         if !id.starts_with("cac_") || !id[4..].chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(Error::upstream(format!(
                 "unexpected account id '{}' from Auth0",
-                crate::sanitize::line(&crate::providers::truncate(id, 60))
+                crate::sanitize::line(&crate::sanitize::truncate(id, 60))
             )));
         }
         let id = crate::net::path_segment(id).map_err(Error::upstream)?;

@@ -257,8 +257,8 @@ pub fn read_token_answer<T: serde::de::DeserializeOwned>(
     // Both are Auth0's words, shown and audited: cut short, with a marker.
     Err(TokenFailure::OAuth(OAuthError {
         status: status.as_u16(),
-        error: crate::providers::truncate(&error, 100),
-        description: crate::redact::redact(&crate::providers::truncate(&description, 300)),
+        error: crate::sanitize::truncate(&error, 100),
+        description: crate::redact::redact(&crate::sanitize::truncate(&description, 300)),
         retry_after: retry_after.and_then(|v| v.trim().parse().ok()),
     }))
 }

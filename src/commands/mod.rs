@@ -70,4 +70,4 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Kept here for the commands that call `super::block_on`.
-pub(crate) use crate::ops::block_on;
+pub(crate) use crate::runtime::block_on;

@@ -201,7 +201,7 @@ impl Export<'_> {
             timeout,
             on_batch,
         );
-        crate::ops::block_on(ship)?
+        crate::runtime::block_on(ship)?
     }
 }
 

@@ -289,13 +289,13 @@ impl ServerHandler for McpServer {
         let Some(tool) = tool else {
             self.record(
                 NewEvent::new(Action::ToolRequest, Decision::Denied)
-                    .tool(crate::providers::truncate(&name, 80))
+                    .tool(crate::sanitize::truncate(&name, 80))
                     .reason(format!("unknown tool, requested by {client}")),
             );
             return Err(McpError::invalid_params(
                 format!(
                     "unknown tool '{}': see tools/list",
-                    crate::providers::truncate(&name, 80)
+                    crate::sanitize::truncate(&name, 80)
                 ),
                 None,
             ));

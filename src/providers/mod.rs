@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::broker::ProviderHooks;
 use crate::error::{Error, Result};
+pub use crate::sanitize::truncate;
 use crate::service::Service;
 use crate::tools::Registry;
 
@@ -110,17 +111,6 @@ pub fn check_repo(field: &str, value: &str) -> Result<()> {
             truncate(value, 80)
         )))
     }
-}
-
-/// Cuts `text` to `max` characters, ending with "…" when cut; folds newlines.
-pub fn truncate(text: &str, max: usize) -> String {
-    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() <= max {
-        return folded;
-    }
-    let mut out: String = folded.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Reads a string field (empty when absent).
