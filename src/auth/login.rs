@@ -11,9 +11,7 @@ use serde::Deserialize;
 use super::callback::{Browser, Callback};
 use super::credentials::{CredentialStore, Secret};
 use super::oauth::{Auth0, TokenFailure, TokenResponse};
-use super::{
-    CLIENT_SECRET, LoginMethod, REFRESH_TOKEN, Session, User, session_error, tenant, timeout,
-};
+use super::{LoginMethod, REFRESH_TOKEN, Session, User, session_error, tenant, timeout};
 use crate::app::App;
 use crate::error::{Error, Result};
 
@@ -118,10 +116,6 @@ pub async fn browser(
         ])
         .await
         .map_err(login_error)?;
-    // Save the secret given in the environment/config only if the store had none.
-    if app.settings.auth0.client_secret.is_none() && store.get(CLIENT_SECRET)?.is_none() {
-        store.set(CLIENT_SECRET, &secret)?;
-    }
     finish(app, &client, store, LoginMethod::Browser, tokens).await
 }
 
