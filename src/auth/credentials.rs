@@ -343,3 +343,26 @@ fn store_error(path: &Path, e: std::io::Error) -> Error {
     ))
     .with_hint("check the folder's permissions and free disk space")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    /// A secret in a `{:?}` (a log line, a panic message) shows that it is
+    /// there and hidden, never its value.
+    #[test]
+    fn a_secret_debugs_as_redacted() {
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Request {
+            secret: Secret,
+        }
+        let shown = format!(
+            "{:?}",
+            Request {
+                secret: Secret::new("emu_cs_value")
+            }
+        );
+        assert_eq!(shown, "Request { secret: Secret([redacted]) }");
+    }
+}
