@@ -346,7 +346,34 @@ fn store_error(path: &Path, e: std::io::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Secret;
+    use super::{CredentialStore, Secret, StoreKind};
+
+    /// A writer killed between writing its temp file and renaming it leaves
+    /// a secret behind: the next write removes such files (this version's
+    /// random names and older versions' fixed one), and nothing else.
+    #[test]
+    fn a_write_removes_what_killed_writers_left_and_only_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = [".credentials.json.a1b2c3.tmp", ".credentials.tmp"];
+        let kept = [".credentials.keep", "notes.tmp", "credentials.json.bak"];
+        for name in left.iter().chain(&kept) {
+            std::fs::write(dir.path().join(name), "emu_rt_left").unwrap();
+        }
+        let store = CredentialStore::reopen(StoreKind::File, dir.path(), "tenant");
+        store
+            .set("refresh_token", &Secret::new("emu_rt_new"))
+            .unwrap();
+        for name in left {
+            assert!(!dir.path().join(name).exists(), "{name} was left");
+        }
+        for name in kept {
+            assert!(dir.path().join(name).exists(), "{name} was removed");
+        }
+        assert_eq!(
+            store.get("refresh_token").unwrap().unwrap().expose(),
+            "emu_rt_new"
+        );
+    }
 
     /// A secret in a `{:?}` (a log line, a panic message) shows that it is
     /// there and hidden, never its value.
