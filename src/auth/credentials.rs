@@ -348,6 +348,30 @@ fn store_error(path: &Path, e: std::io::Error) -> Error {
 mod tests {
     use super::{CredentialStore, Secret, StoreKind};
 
+    /// A credential file others can read, or one that is not a regular
+    /// file, is refused, the way ssh refuses such a key.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_can_read_or_a_symlink_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = CredentialStore::reopen(StoreKind::File, dir.path(), "tenant");
+        store
+            .set("refresh_token", &Secret::new("emu_rt_x"))
+            .unwrap();
+        let path = store.file_path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = store.get("refresh_token").unwrap_err();
+        assert!(e.message.contains("mode 0644"), "{}", e.message);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(store.get("refresh_token").unwrap().is_some());
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let e = store.get("refresh_token").unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
+    }
+
     /// A writer killed between writing its temp file and renaming it leaves
     /// a secret behind: the next write removes such files (this version's
     /// random names and older versions' fixed one), and nothing else.
