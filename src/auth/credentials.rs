@@ -372,6 +372,24 @@ mod tests {
         assert!(e.message.contains("not a regular file"), "{}", e.message);
     }
 
+    /// A credential file that cannot be read is an error, never taken for
+    /// "no credentials" (which would look like a logout).
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_file_is_an_error_not_an_empty_store() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = CredentialStore::reopen(StoreKind::File, dir.path(), "tenant");
+        let path = store.file_path();
+        std::fs::write(
+            &path,
+            b"{\"secrets\": {\"tenant:refresh_token\": \"\xff\xfe\"}}",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(store.get("refresh_token").is_err());
+    }
+
     /// A writer killed between writing its temp file and renaming it leaves
     /// a secret behind: the next write removes such files (this version's
     /// random names and older versions' fixed one), and nothing else.
