@@ -211,8 +211,10 @@ fn an_error_with_the_right_state_is_shown_sanitised() {
 #[test]
 fn a_callback_arriving_in_two_pieces_is_read_whole() {
     let mut env = TestEnv::new();
-    let dir = env.home.path().join("b");
-    std::fs::create_dir_all(&dir).unwrap();
+    // Outside the test home: the browser's log holds the authorization code,
+    // and the leak scan reads every file in the homes.
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let path = dir.join("split-browser.py");
     executable(&path, SPLIT_BROWSER);
     env.set("BROWSER", path.to_str().unwrap());
