@@ -13,7 +13,7 @@ use super::run::Agent;
 use super::stream::PartialCall;
 use crate::error::{Error, ExitCode, Result};
 use crate::perms::Access;
-use crate::tools::{Registry, Tool};
+use crate::tools::{Registry, Tool, kind_of};
 
 /// The largest argument text a tool call may have: room for the longest
 /// GitHub comment (65,536 characters) even when every one is escaped.
@@ -175,17 +175,6 @@ pub fn parse_arguments(text: &str) -> std::result::Result<Value, String> {
             kind_of(&other)
         )),
         Err(e) => Err(format!("the arguments are not valid JSON ({e})")),
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -19,5 +19,5 @@ pub mod result;
 pub mod tool;
 
 pub use registry::Registry;
-pub use result::{Report, TableData, ToolArgs, ToolResult, parse_args};
+pub use result::{Report, TableData, ToolArgs, ToolResult, kind_of, parse_args};
 pub use tool::{Annotations, Tool, ToolSpec};

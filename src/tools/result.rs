@@ -81,7 +81,8 @@ pub fn parse_args<A: ToolArgs>(args: Value) -> Result<A> {
     Ok(parsed)
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, for messages: "a string", "an array".
+pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
