@@ -370,6 +370,11 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
         let e = store.get("refresh_token").unwrap_err();
         assert!(e.message.contains("not a regular file"), "{}", e.message);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let e = store.get("refresh_token").unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{}", e.message);
     }
 
     /// A credential file that cannot be read is an error, never taken for
