@@ -336,5 +336,13 @@ mod tests {
         }
         assert_eq!(human_bytes(8 * 1024 * 1024), "8 MB");
         assert_eq!(human_bytes(64 * 1024), "64 KB");
+        // Only whole units: anything else is said in bytes.
+        assert_eq!(human_bytes(1024 * 1024 + 1024), "1025 KB");
+        assert_eq!(human_bytes(1024 * 1024 + 2048), "1026 KB");
+        assert_eq!(human_bytes(1024), "1 KB");
+        assert_eq!(human_bytes(1023), "1023 bytes");
+        assert_eq!(human_bytes(1536), "1536 bytes");
+        assert_eq!(human_bytes(2048 + 1), "2049 bytes");
+        assert_eq!(human_bytes(0), "0 bytes");
     }
 }
