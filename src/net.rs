@@ -237,6 +237,39 @@ pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
 mod tests {
     use super::*;
 
+    /// Serves one answer of `body_len` bytes (with its Content-Length) on
+    /// loopback and reads it with `read_capped(.., max)`.
+    async fn read_one(body_len: usize, max: usize) -> Option<Vec<u8>> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(&vec![b'x'; body_len]).await.unwrap();
+        });
+        let client = plain_http_client(Duration::from_secs(10)).unwrap();
+        let response = client
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap();
+        read_capped(response, max, "test").await.unwrap()
+    }
+
+    /// A body of exactly the cap is read whole; one byte more is refused.
+    #[tokio::test]
+    async fn a_body_at_its_cap_is_read_and_one_byte_over_is_not() {
+        assert_eq!(read_one(64, 64).await.map(|b| b.len()), Some(64));
+        assert_eq!(read_one(65, 64).await, None);
+        assert_eq!(read_one(0, 64).await.map(|b| b.len()), Some(0));
+    }
+
     #[test]
     fn http_only_on_loopback() {
         assert!(secure_url("https://api.github.com", "x").is_ok());
