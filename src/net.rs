@@ -237,29 +237,53 @@ pub fn transport_error(e: &reqwest::Error, what: &str) -> Error {
 mod tests {
     use super::*;
 
-    /// Serves one answer of `body_len` bytes (with its Content-Length) on
-    /// loopback and reads it with `read_capped(.., max)`.
-    async fn read_one(body_len: usize, max: usize) -> Option<Vec<u8>> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Serves one answer on loopback, written in `pieces` with a short pause
+    /// after each (so the client sees them as separate chunks), and returns
+    /// its URL.
+    async fn serve_once(pieces: Vec<Vec<u8>>) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
             let mut request = [0u8; 1024];
             let _ = socket.read(&mut request).await;
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n"
-            );
-            socket.write_all(head.as_bytes()).await.unwrap();
-            socket.write_all(&vec![b'x'; body_len]).await.unwrap();
+            for piece in pieces {
+                socket.write_all(&piece).await.unwrap();
+                socket.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         });
+        format!("http://127.0.0.1:{port}/")
+    }
+
+    async fn read_from(url: String, max: usize) -> Option<Vec<u8>> {
         let client = plain_http_client(Duration::from_secs(10)).unwrap();
-        let response = client
-            .get(format!("http://127.0.0.1:{port}/"))
-            .send()
-            .await
-            .unwrap();
+        let response = client.get(url).send().await.unwrap();
         read_capped(response, max, "test").await.unwrap()
+    }
+
+    /// Reads an answer of `body_len` bytes that says its Content-Length.
+    async fn read_one(body_len: usize, max: usize) -> Option<Vec<u8>> {
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n");
+        let url = serve_once(vec![head.into_bytes(), vec![b'x'; body_len]]).await;
+        read_from(url, max).await
+    }
+
+    /// Reads a chunked answer (no Content-Length) sent in `chunks` of these sizes.
+    async fn read_chunked(chunks: &[usize], max: usize) -> Option<Vec<u8>> {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        let mut pieces = vec![head.as_bytes().to_vec()];
+        for &len in chunks {
+            let mut piece = format!("{len:x}\r\n").into_bytes();
+            piece.extend(vec![b'x'; len]);
+            piece.extend(b"\r\n");
+            pieces.push(piece);
+        }
+        pieces.push(b"0\r\n\r\n".to_vec());
+        read_from(serve_once(pieces).await, max).await
     }
 
     /// A body of exactly the cap is read whole; one byte more is refused.
@@ -268,6 +292,46 @@ mod tests {
         assert_eq!(read_one(64, 64).await.map(|b| b.len()), Some(64));
         assert_eq!(read_one(65, 64).await, None);
         assert_eq!(read_one(0, 64).await.map(|b| b.len()), Some(0));
+    }
+
+    /// Without a Content-Length the cap is kept on what has arrived so far,
+    /// over every chunk.
+    #[tokio::test]
+    async fn a_chunked_body_is_capped_on_its_running_total() {
+        assert_eq!(read_chunked(&[32, 32], 64).await.map(|b| b.len()), Some(64));
+        assert_eq!(read_chunked(&[1, 64], 64).await, None);
+        assert_eq!(read_chunked(&[65], 64).await, None);
+        assert_eq!(read_chunked(&[20, 20, 25], 64).await, None);
+    }
+
+    /// Clients for token endpoints hand a redirect back to the caller
+    /// instead of following it (a token request must not be replayed to
+    /// another address).
+    #[tokio::test]
+    async fn clients_for_token_endpoints_follow_no_redirect() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let answer = "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        let timeout = Duration::from_secs(10);
+        for (name, client) in [
+            ("plain_http_client", plain_http_client(timeout).unwrap()),
+            ("client(.., false)", client(timeout, false).unwrap()),
+        ] {
+            let response = client
+                .post(format!("http://127.0.0.1:{port}/oauth/token"))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{name} followed the redirect: {e}"));
+            assert_eq!(response.status(), 302, "{name}");
+        }
+        server.abort();
     }
 
     #[test]
