@@ -72,7 +72,7 @@ area() {
       suites+=(--test invariants --test leak_scan --test exchange_errors) ;;
     net)
       files=(src/net.rs)
-      suites+=(--test invariants --test exchange_errors --test auth_flows) ;;
+      suites+=(--test invariants --test exchange_errors --test auth_flows --test outside_bounds --test model_bounds) ;;
     vault)
       files=(src/vault.rs)
       res=('(exchange_error|fail|provider_token|Vault::exchange_once|<impl TokenSource for Vault>::)')
