@@ -57,12 +57,15 @@ if [[ -z "${DEVCONTEXT_AUTH0_DOMAIN:-}" ]]; then
     fi
     echo "== starting the local model (Qwen2.5-Coder 0.5B, llama.cpp)" >&2
     shared=${DEVCONTEXT_SHARED:-$root/../shared}
+    # A port the OS picks: a fixed one could be held by another server, whose
+    # health check would then pass for ours.
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     LLM_VERBOSITY=0 LLM_CHAT_TEMPLATE_FILE=$shared/tools/qwen2.5-fenced-tools.jinja \
-      .ci/cache/llm/bin/python "$shared/tools/llm-server.py" .ci/cache/qwen2.5-coder-0.5b.gguf 39469 local >/dev/null 2>&1 &
+      .ci/cache/llm/bin/python "$shared/tools/llm-server.py" .ci/cache/qwen2.5-coder-0.5b.gguf "$port" local >/dev/null 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 600); do curl -sf http://127.0.0.1:39469/health >/dev/null && break; sleep 0.2; done
+    for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
     # Small models call one tool per step: room for every tool, and no sampling noise.
-    export OPENAI_BASE_URL=http://127.0.0.1:39469/v1 DEVCONTEXT_MODEL=local \
+    export OPENAI_BASE_URL=http://127.0.0.1:$port/v1 DEVCONTEXT_MODEL=local \
       DEVCONTEXT_MAX_STEPS=${DEVCONTEXT_MAX_STEPS:-16} DEVCONTEXT_MODEL_TEMPERATURE=0 DEVCONTEXT_MODEL_MAX_TOKENS=512
   fi
   if [[ -n "$made_home" ]]; then

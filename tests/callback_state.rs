@@ -13,16 +13,6 @@ mod common;
 
 use common::TestEnv;
 
-/// A free loopback port (bound, then released) for DEVCONTEXT_CALLBACK_PORT,
-/// so that the hostile "browser" knows where the callback listens.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A BROWSER that first sends forged callbacks (no state, a wrong state),
 /// writing their HTTP codes and bodies to `codes`, then follows the real URL.
 fn hostile_browser(dir: &Path, port: u16) -> PathBuf {
@@ -125,7 +115,7 @@ fn assert_forged_requests_got_400(dir: &Path) {
 #[test]
 fn login_and_connect_ignore_callbacks_without_their_state() {
     let mut env = TestEnv::new();
-    let port = free_port();
+    let port = common::free_port();
     env.set("DEVCONTEXT_CALLBACK_PORT", &port.to_string());
     let dir = env.home.path().join("b");
     std::fs::create_dir_all(&dir).unwrap();
@@ -138,7 +128,7 @@ fn login_and_connect_ignore_callbacks_without_their_state() {
     assert_forged_requests_got_400(&dir);
 
     std::fs::remove_file(dir.join("codes")).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     env.set("DEVCONTEXT_CALLBACK_PORT", &port.to_string());
     env.set("BROWSER", hostile_browser(&dir, port).to_str().unwrap());
     let out = env.dc().args(["connect", "github"]).output().unwrap();

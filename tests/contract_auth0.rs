@@ -33,7 +33,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,14 +51,6 @@ impl Drop for Prism {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn shared_dir() -> PathBuf {
@@ -313,7 +305,7 @@ fn devcontext_sends_auth0_requests_its_descriptions_accept_except_the_token_vaul
     )
     .unwrap();
 
-    let (prism_port, emu_port) = (free_port(), free_port());
+    let (prism_port, emu_port) = (common::free_port(), common::free_port());
     let public = format!("http://127.0.0.1:{prism_port}");
     let emu = Emulator::start_with(&["--port", &emu_port.to_string(), "--public-url", &public]);
     let log = work.path().join("prism.log");

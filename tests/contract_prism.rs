@@ -6,8 +6,8 @@
 //! Vault (login + connect), exactly as in production; Prism ignores it.
 //!
 //! Needs `scripts/prism.sh install` (test.sh runs it). Skipped only with
-//! DEVCONTEXT_SKIP_PRISM=1. Starts its own mocks on 127.0.0.1:39411-39413
-//! unless something already answers there (`scripts/prism.sh start`).
+//! DEVCONTEXT_SKIP_PRISM=1. Starts its own mocks, each on a loopback port the
+//! OS picks.
 
 mod common;
 
@@ -46,15 +46,6 @@ fn answers(port: u16) -> bool {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
 }
 
-/// A port nothing listens on now (the OS picks it), so parallel runs on one
-/// machine never meet each other's mocks.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// Starts the mocks on free ports and waits until each answers. A mock that
 /// exits before answering is started once more on a new port; if it exits
 /// again the test fails with the end of its stderr. Returns the mocks and
@@ -70,7 +61,7 @@ fn start_mocks(log_dir: &std::path::Path) -> (Mocks, Vec<u16>) {
         dir.display()
     );
     let spawn = |name: &str, try_no: u32| -> (Child, u16, PathBuf) {
-        let port = free_port();
+        let port = common::free_port();
         let log = log_dir.join(format!("prism-{name}-{try_no}.log"));
         let child = Command::new("node")
             .arg(&prism)

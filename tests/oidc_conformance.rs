@@ -9,8 +9,9 @@
 //! Needs `scripts/oidc-provider.sh install` (scripts/test.sh runs it) and
 //! Node 20+ and python3. The "browser" is tests/oidc/browser.sh, which walks
 //! oidc-provider's development login and consent pages in the background.
-//! Fixed ports: 39480 (provider) and 39481 (devcontext's callback, the one
-//! registered redirect URI).
+//! Ports: the provider's is picked by the OS and reported by the server;
+//! devcontext's callback port (the one registered redirect URI) is a free
+//! one the test picks and gives to both.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,8 +24,6 @@ use serde_json::Value;
 
 mod common;
 
-const PROVIDER_PORT: u16 = 39480;
-const CALLBACK_PORT: u16 = 39481;
 const CLIENT_ID: &str = "devcontext-conformance";
 const CLIENT_SECRET: &str = "conformance-secret-6f1c2a9e4b7d";
 
@@ -36,6 +35,10 @@ fn root() -> PathBuf {
 struct Provider {
     child: Child,
     log: PathBuf,
+    /// Where it listens (picked by the OS).
+    port: u16,
+    /// devcontext's callback port, registered in the provider's redirect URI.
+    callback_port: u16,
 }
 
 impl Drop for Provider {
@@ -47,6 +50,7 @@ impl Drop for Provider {
 
 impl Provider {
     fn start(dir: &Path) -> Provider {
+        let callback_port = common::free_port();
         let module = root().join(".ci/cache/oidc/node_modules/oidc-provider/package.json");
         assert!(
             module.exists(),
@@ -57,7 +61,8 @@ impl Provider {
         let log = dir.join("oidc-provider.log");
         let mut child = StdCommand::new("node")
             .arg(root().join("tests/oidc/server.mjs"))
-            .arg(PROVIDER_PORT.to_string())
+            .arg("0")
+            .arg(callback_port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -68,17 +73,20 @@ impl Provider {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
+                if let Some(port) = line.trim().strip_prefix("ready ") {
+                    let _ = tx.send(port.parse::<u16>().ok());
                 }
             }
         });
-        let provider = Provider { child, log };
-        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
-            panic!(
-                "oidc-provider did not start on 127.0.0.1:{PROVIDER_PORT}:\n{}",
-                provider.log_text()
-            );
+        let mut provider = Provider {
+            child,
+            log,
+            port: 0,
+            callback_port,
+        };
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Some(port)) => provider.port = port,
+            _ => panic!("oidc-provider did not start:\n{}", provider.log_text()),
         }
         provider
     }
@@ -114,11 +122,14 @@ impl Env {
         let mut cmd = common::dc_at(&self.home());
         cmd.env(
             "DEVCONTEXT_AUTH0_DOMAIN",
-            format!("http://127.0.0.1:{PROVIDER_PORT}"),
+            format!("http://127.0.0.1:{}", self.provider.port),
         )
         .env("DEVCONTEXT_AUTH0_CLIENT_ID", CLIENT_ID)
         .env("DEVCONTEXT_AUTH0_CLIENT_SECRET", CLIENT_SECRET)
-        .env("DEVCONTEXT_CALLBACK_PORT", CALLBACK_PORT.to_string())
+        .env(
+            "DEVCONTEXT_CALLBACK_PORT",
+            self.provider.callback_port.to_string(),
+        )
         .env("DEVCONTEXT_CREDENTIAL_STORE", "file")
         .env("BROWSER", root().join("tests/oidc/browser.sh"))
         .env("OIDC_BROWSER_LOG", self.browser_log())
@@ -145,7 +156,7 @@ impl Env {
             .arg(format!("refresh_token={refresh_token}"))
             .args(["-d", &format!("client_id={CLIENT_ID}")])
             .args(["-d", &format!("client_secret={CLIENT_SECRET}")])
-            .arg(format!("http://127.0.0.1:{PROVIDER_PORT}/token"))
+            .arg(format!("http://127.0.0.1:{}/token", self.provider.port))
             .output()
             .expect("curl is needed");
         let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -257,7 +268,7 @@ fn browser_login_and_logout_against_oidc_provider() {
         login_facts["tenant"]
             .as_str()
             .unwrap_or("")
-            .starts_with(&format!("http://127.0.0.1:{PROVIDER_PORT}")),
+            .starts_with(&format!("http://127.0.0.1:{}", env.provider.port)),
         "{status}"
     );
 

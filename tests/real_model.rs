@@ -33,7 +33,7 @@ fn real_model_writes_a_standup_brief_through_the_broker() {
     let shared = std::env::var("DEVCONTEXT_SHARED")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root.join("../shared"));
-    let port = 39470;
+    let port = common::free_port();
     let server = Server(
         Command::new(&python)
             .arg(shared.join("tools/llm-server.py"))

@@ -306,6 +306,17 @@ fn clean_dc(label: &str, home: &Path) -> StdCommand {
     cmd
 }
 
+/// A loopback port nothing listens on now: the OS picks it (bound, then
+/// released). For servers that must be told their port; a fixed port would
+/// sit in the OS's ephemeral range (32768-60999 on Linux), where any
+/// outgoing connection or `:0` listener of another suite may hold it.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
 /// The `devcontext-emulator` binary, next to the `devcontext` binary under
 /// test (same target folder and profile).
 ///

@@ -1,10 +1,13 @@
 // oidc-provider (a certified OpenID Provider, https://github.com/panva/node-oidc-provider)
 // configured as one confidential web application, for tests/oidc_conformance.rs.
 //
-//   node tests/oidc/server.mjs PORT
+//   node tests/oidc/server.mjs PORT CALLBACK_PORT
 //
-// Needs `scripts/oidc-provider.sh install` (oidc-provider@9.13.3 and jose in
-// .ci/cache/oidc). Prints "ready" on stdout once it listens on 127.0.0.1:PORT;
+// PORT 0 lets the OS pick one. CALLBACK_PORT is where devcontext's loopback
+// callback listens (http://127.0.0.1:CALLBACK_PORT/callback is the one
+// registered redirect URI). Needs `scripts/oidc-provider.sh install`
+// (oidc-provider@9.13.3 and jose in .ci/cache/oidc). Prints "ready PORT" on
+// stdout once it listens on 127.0.0.1:PORT;
 // logs every request and every error oidc-provider reports on stderr, so a
 // failing test can show exactly what the provider rejected.
 
@@ -12,6 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
+import http from 'node:http';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.resolve(here, '../../.ci/cache/oidc/node_modules');
@@ -21,7 +25,20 @@ const load = async (name) => import(require.resolve(name));
 const { default: Provider } = await load('oidc-provider');
 const jose = await load('jose');
 
-const port = Number(process.argv[2] || 39480);
+const [requestedPort, callbackPort] = process.argv.slice(2).map(Number);
+if (!Number.isInteger(requestedPort) || !Number.isInteger(callbackPort)) {
+  console.error('usage: node tests/oidc/server.mjs PORT CALLBACK_PORT');
+  process.exit(2);
+}
+
+// Listen first: the issuer names the port, and the OS may be the one picking it.
+const server = http.createServer();
+server.on('error', (e) => {
+  console.error(`cannot listen on 127.0.0.1:${requestedPort}: ${e.message}`);
+  process.exit(1);
+});
+await new Promise((resolve) => server.listen(requestedPort, '127.0.0.1', resolve));
+const port = server.address().port;
 const issuer = `http://127.0.0.1:${port}`;
 
 const CLIENT = {
@@ -30,7 +47,7 @@ const CLIENT = {
   token_endpoint_auth_method: 'client_secret_post',
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
-  redirect_uris: ['http://127.0.0.1:39481/callback'],
+  redirect_uris: [`http://127.0.0.1:${callbackPort}/callback`],
 };
 
 // A fresh signing key per run (otherwise oidc-provider uses its published dev keys).
@@ -152,13 +169,8 @@ provider.on('grant.success', (ctx) => {
   }
 });
 
-const server = provider.listen(port, '127.0.0.1', () => {
-  console.log('ready');
-});
-server.on('error', (e) => {
-  console.error(`cannot listen on 127.0.0.1:${port}: ${e.message}`);
-  process.exit(1);
-});
+server.on('request', provider.callback());
+console.log(`ready ${port}`);
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
