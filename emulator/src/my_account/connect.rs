@@ -12,24 +12,18 @@ use serde_json::{Value, json};
 use crate::state::*;
 use crate::wire::*;
 
-use super::{S, Validator, account_json, authorize_me, parse_object, require_json};
+use super::{S, Validator, account_json, authorized_json_object};
 
 fn valid_redirect(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 pub async fn connect(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
-    let at = match authorize_me(&app, &headers, "create:me:connected_accounts") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = require_json(&headers) {
-        return r;
-    }
-    let obj = match parse_object(&body) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    let (at, obj) =
+        match authorized_json_object(&app, &headers, &body, "create:me:connected_accounts") {
+            Ok(checked) => checked,
+            Err(r) => return r,
+        };
     let mut v = Validator::default();
     v.only(
         &obj,
@@ -271,17 +265,11 @@ fn invalid_session() -> Response {
 }
 
 pub async fn complete(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
-    let at = match authorize_me(&app, &headers, "create:me:connected_accounts") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if let Err(r) = require_json(&headers) {
-        return r;
-    }
-    let obj = match parse_object(&body) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    let (at, obj) =
+        match authorized_json_object(&app, &headers, &body, "create:me:connected_accounts") {
+            Ok(checked) => checked,
+            Err(r) => return r,
+        };
     let mut v = Validator::default();
     v.only(
         &obj,

@@ -168,6 +168,20 @@ impl Validator {
     }
 }
 
+/// The checks every JSON write request of the My Account API starts with, in
+/// Auth0's order: the Bearer token and its `scope`, the content type, a JSON
+/// object body.
+fn authorized_json_object(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    scope: &str,
+) -> Result<(AccessToken, Map<String, Value>), Response> {
+    let at = authorize_me(app, headers, scope)?;
+    require_json(headers)?;
+    Ok((at, parse_object(body)?))
+}
+
 fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),

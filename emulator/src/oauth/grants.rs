@@ -12,15 +12,11 @@ use crate::state::*;
 use crate::wire::*;
 
 use super::mint::*;
-use super::{S, authenticate_client, missing};
+use super::{S, client_request, missing};
 
 pub async fn token(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
-    let p = match parse_params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return oauth_error(400, "invalid_request", &e),
-    };
-    let client = match authenticate_client(&app, &headers, &p) {
-        Ok(c) => c,
+    let (p, client) = match client_request(&app, &headers, &body) {
+        Ok(checked) => checked,
         Err(r) => return r,
     };
     let Some(grant) = p.get("grant_type").filter(|g| !g.is_empty()) else {

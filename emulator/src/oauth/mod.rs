@@ -172,6 +172,18 @@ pub async fn authorize(AxState(app): S, RawQuery(q): RawQuery) -> Response {
 }
 
 /// Client authentication at the token and revocation endpoints.
+/// The parameters of a token-endpoint style request (form or JSON) and the
+/// client they authenticate: the start of `/oauth/token` and `/oauth/revoke`.
+pub fn client_request(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, Client), Response> {
+    let p = parse_params(headers, body).map_err(|e| oauth_error(400, "invalid_request", &e))?;
+    let client = authenticate_client(app, headers, &p)?;
+    Ok((p, client))
+}
+
 pub fn authenticate_client(app: &App, headers: &HeaderMap, p: &Params) -> Result<Client, Response> {
     let unauthorized = || oauth_error(401, "access_denied", "Unauthorized");
     let basic = basic(headers);
@@ -218,12 +230,8 @@ fn missing(name: &str) -> Response {
 }
 
 pub async fn revoke(AxState(app): S, headers: HeaderMap, body: Bytes) -> Response {
-    let p = match parse_params(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return oauth_error(400, "invalid_request", &e),
-    };
-    let client = match authenticate_client(&app, &headers, &p) {
-        Ok(c) => c,
+    let (p, client) = match client_request(&app, &headers, &body) {
+        Ok(checked) => checked,
         Err(r) => return r,
     };
     let Some(token) = p.get("token").filter(|t| !t.is_empty()) else {
