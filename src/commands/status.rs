@@ -19,22 +19,17 @@ pub fn run(app: &App, json: bool) -> Result<()> {
         }
     };
     let f = &status.files;
-    ui.line(format_args!(
-        "config       {}{}",
-        f.config,
-        exists(&f.config)
-    ))?;
-    ui.line(format_args!("audit        {}", f.audit))?;
-    ui.line(format_args!("permissions  {}", f.permissions))?;
-    ui.line(format_args!(
-        "credentials  {}{}",
-        f.credentials,
-        exists(&f.credentials)
-    ))?;
+    ui.field("config", format_args!("{}{}", f.config, exists(&f.config)))?;
+    ui.field("audit", &f.audit)?;
+    ui.field("permissions", &f.permissions)?;
+    ui.field(
+        "credentials",
+        format_args!("{}{}", f.credentials, exists(&f.credentials)),
+    )?;
     let tenant = status.tenant.as_deref().unwrap_or("none configured");
-    ui.line(format_args!("tenant       {tenant}"))?;
+    ui.field("tenant", tenant)?;
     match &status.login {
-        None => ui.line("login        not logged in (run `devcontext login`)")?,
+        None => ui.field("login", "not logged in (run `devcontext login`)")?,
         Some(l) => {
             let who = l
                 .user
@@ -51,18 +46,21 @@ pub fn run(app: &App, json: bool) -> Result<()> {
                 LoginMethod::Browser => "browser",
                 LoginMethod::Device => "device",
             };
-            ui.line(format_args!(
-                "login        {who} at {} ({method} login, credentials in {}) since {since}",
-                l.tenant,
-                l.credential_store.as_str(),
-            ))?;
+            ui.field(
+                "login",
+                format_args!(
+                    "{who} at {} ({method} login, credentials in {}) since {since}",
+                    l.tenant,
+                    l.credential_store.as_str(),
+                ),
+            )?;
         }
     }
     // "allowed until T": T in the table's style on a terminal.
     let style = ui.style(app.clock.now());
     for (i, line) in status.export.lines().iter().enumerate() {
         let label = if i == 0 { "export" } else { "" };
-        ui.line(format_args!("{label:<12} {line}"))?;
+        ui.field(label, line)?;
     }
     for s in &status.services {
         let scopes = s
@@ -71,13 +69,15 @@ pub fn run(app: &App, json: bool) -> Result<()> {
             .filter(|c| !c.scopes.is_empty())
             .map(|c| format!(" [{}]", c.scopes.join(" ")))
             .unwrap_or_default();
-        ui.line(format_args!(
-            "{:<12} {} (read: {}, write: {}){scopes}",
+        ui.field(
             s.service.as_str(),
-            s.state.as_str(),
-            style.with_short_time(&s.read),
-            style.with_short_time(&s.write)
-        ))?;
+            format_args!(
+                "{} (read: {}, write: {}){scopes}",
+                s.state.as_str(),
+                style.with_short_time(&s.read),
+                style.with_short_time(&s.write)
+            ),
+        )?;
     }
     Ok(())
 }

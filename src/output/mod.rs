@@ -19,7 +19,7 @@ use std::io::{IsTerminal, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use table::{Cell, Color, Column, Kind, Style, Table, Times, cut};
+pub use table::{Cell, Color, Column, Kind, Style, Table, Times, cut, wrap};
 
 use crate::config::Env;
 use crate::error::{Error, Result};
@@ -92,6 +92,25 @@ impl Ui {
     pub fn line(&self, text: impl std::fmt::Display) -> Result<()> {
         let text = text.to_string();
         writeln!(std::io::stdout().lock(), "{}", sanitize::line(&text)).map_err(write_error)
+    }
+
+    /// A `label  value` line on stdout (the label padded to 12 columns). On
+    /// a terminal a value too long for the row wraps at spaces under its own
+    /// column, not wherever the terminal would cut it; piped, one line.
+    pub fn field(&self, label: &str, value: impl std::fmt::Display) -> Result<()> {
+        const VALUE_COLUMN: usize = 13;
+        let value = sanitize::line(&value.to_string()).into_owned();
+        let rows = if self.stdout_tty {
+            wrap(&value, self.width.saturating_sub(VALUE_COLUMN).max(20))
+        } else {
+            vec![value]
+        };
+        let mut out = std::io::stdout().lock();
+        for (i, row) in rows.iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            writeln!(out, "{label:<12} {row}").map_err(write_error)?;
+        }
+        Ok(())
     }
 
     /// Text on stdout as it is given (no newline added), its line breaks kept

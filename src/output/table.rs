@@ -330,6 +330,33 @@ pub fn cut(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` (one line, sanitised) in rows of at most `width` columns, broken
+/// at spaces; a word wider than a row is broken inside. At least one row.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = vec![String::new()];
+    let mut used = 0;
+    for word in text.split(' ') {
+        if used > 0 && used + 1 + word.width() > width {
+            rows.push(String::new());
+            used = 0;
+        } else if used > 0 {
+            rows.last_mut().unwrap().push(' ');
+            used += 1;
+        }
+        for c in word.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w > width {
+                rows.push(String::new());
+                used = 0;
+            }
+            rows.last_mut().unwrap().push(c);
+            used += w;
+        }
+    }
+    rows
+}
+
 /// The width of each column on a terminal of `width` columns; 0 = dropped.
 ///
 /// A column needs its widest cell, or [`MIN_COLUMN`] if its cells are longer
@@ -395,6 +422,21 @@ fn fit(columns: &[Column], cells: &[Vec<Cell>], width: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_inside_words_only_when_they_do_not_fit() {
+        assert_eq!(
+            wrap("read: allowed, write: ask", 14),
+            ["read: allowed,", "write: ask"]
+        );
+        assert_eq!(wrap("abcdefghij xy", 4), ["abcd", "efgh", "ij", "xy"]);
+        assert_eq!(wrap("short", 80), ["short"]);
+        assert_eq!(wrap("", 10), [""]);
+        // Wide characters count two columns; no row is wider than asked.
+        for row in wrap("日本語のテキスト and more", 5) {
+            assert!(row.width() <= 5, "{row}");
+        }
+    }
 
     fn style(tty: bool, width: usize) -> Style {
         Style {
